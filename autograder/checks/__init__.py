@@ -1,0 +1,61 @@
+"""The registry of checks: small records, one module per graded part.
+
+A check is a function `check(student, ctx)` that returns None when the stub
+passes and raises `CheckFailed` with student-facing feedback when it does not.
+Points live in grading.toml; scoring and reporting iterate over this list in
+registration order, which is the order feedback is shown in.
+"""
+import importlib
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+# Order matters: parts are shown in lab order, checks in the order they register.
+PART_MODULES = ("part2_backprop", "part5_clipping", "part6_batchnorm", "part9_diagnosis")
+
+# The stub each part grades.
+PART_STUBS = {
+    "part2": "backward_propagation",
+    "part5": "clip_gradients",
+    "part6": "batch_normalize",
+    "part9": "diagnose_gradient_health",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    part: str
+    name: str
+    summary: str  # what is checked, one sentence for the student
+    hidden: bool
+    function: Callable
+
+
+class CheckFailed(Exception):
+    """The stub gave a wrong answer; `feedback` says what, where and probably why."""
+
+    def __init__(self, feedback, mistake: Optional[str] = None):
+        super().__init__(feedback)
+        self.feedback = feedback
+        self.mistake = mistake  # short id of a known mistake pattern, for the class report
+
+
+REGISTRY = []
+
+
+def check(part, name, summary, hidden=False):
+    """Register the decorated function as check `name` of `part`."""
+
+    def register(function):
+        if any(c.part == part and c.name == name for c in REGISTRY):
+            raise ValueError(f"check {part}.{name} registered twice")
+        REGISTRY.append(Check(part, name, summary, hidden, function))
+        return function
+
+    return register
+
+
+def all_checks():
+    """Every registered check, importing the part modules on first use."""
+    for module in PART_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return list(REGISTRY)

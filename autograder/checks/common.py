@@ -1,0 +1,215 @@
+"""What every part's checks share: seeds, Hypothesis settings, ordered
+comparisons with feedback that names the variable and both values, and
+known-mistake matching.
+
+Feedback follows a fixed order and stops at the first failure:
+defined -> type -> shape -> dtype -> finite -> values.
+"""
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.errors import HypothesisException
+
+from ..workers import StubMissing, StudentError, WorkerProblem
+from . import CheckFailed
+
+# Tolerances, named so feedback and tests can quote them.
+RTOL = 1e-6         # relative error allowed against an exact float64 reference
+ATOL = 1e-9         # absolute floor, for entries that are (nearly) zero
+FD_RTOL = 1e-5      # relative error allowed against central finite differences
+
+
+@dataclass
+class Context:
+    """Per-check settings: the seed and what derives from it."""
+
+    seed: int
+    part: str
+    check: str
+    max_examples: int = 12
+    artifacts: dict = field(default_factory=dict)  # data for plots in the feedback page
+
+    def derived_seed(self, tag=""):
+        text = f"{self.seed}/{self.part}/{self.check}/{tag}".encode()
+        return int.from_bytes(hashlib.sha256(text).digest()[:8], "big") >> 1
+
+    def rng(self, tag=""):
+        """A NumPy generator that depends only on the seed, the part, the check and `tag`."""
+        return np.random.default_rng(self.derived_seed(tag))
+
+
+# -- running properties with Hypothesis ---------------------------------------
+
+def run_property(ctx, strategy, test: Callable, describe: Callable = repr):
+    """Run `test(example)` on examples from `strategy`; on failure, shrink and
+    raise CheckFailed naming the smallest failing input.
+
+    Hypothesis runs seeded from ctx, without an example database, so the same
+    submission gets the same examples and the same verdict every time. A
+    timeout or crash of the worker is not shrunk: it ends the property at once.
+    """
+    failures = []  # (example, exception); the last one is the shrunk example
+    problem = []
+
+    @settings(max_examples=ctx.max_examples, database=None, deadline=None,
+              derandomize=False, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate, Phase.shrink],
+              verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False)
+    @seed(ctx.derived_seed("hypothesis"))
+    @given(strategy)
+    def prop(example):
+        if problem:
+            raise problem[0]
+        try:
+            test(example)
+        except WorkerProblem as error:
+            problem.append(error)
+            raise
+        except (CheckFailed, StudentError) as error:
+            failures.append((example, error))
+            raise
+
+    try:
+        prop()
+    except WorkerProblem:
+        raise problem[0] from None
+    except StubMissing:
+        raise
+    except (CheckFailed, StudentError, HypothesisException, BaseExceptionGroup):
+        if problem:
+            raise problem[0] from None
+        if not failures:
+            raise
+        example, error = failures[-1]
+        raise _with_example(error, describe(example)) from None
+
+
+def _with_example(error, example_text):
+    if isinstance(error, StudentError):
+        return CheckFailed(f"Your code raised {error.type}: {error.message}\n"
+                           f"Smallest input found that does this: {example_text}", "raised")
+    return CheckFailed(f"{error.feedback}\nSmallest input found: {example_text}", error.mistake)
+
+
+def fixed_case(describe_text, test: Callable):
+    """Run one fixed case, adding its description to any failure."""
+    try:
+        test()
+    except CheckFailed as error:
+        raise CheckFailed(f"{error.feedback}\nInput: {describe_text}", error.mistake) from None
+    except StudentError as error:
+        raise CheckFailed(f"Your code raised {error.type}: {error.message}\nInput: {describe_text}",
+                          "raised") from None
+
+
+# -- ordered comparisons ---------------------------------------------------------
+
+def expect_dict(name, value, keys=None):
+    """`value` must be a dict holding `keys`; returns it."""
+    if type(value) is not dict:
+        raise CheckFailed(f"`{name}` should be a dict, got {_kind(value)}.", "wrong_type")
+    missing = [k for k in (keys or ()) if k not in value]
+    if missing:
+        raise CheckFailed(f"`{name}` is missing the key{'s' if len(missing) > 1 else ''} "
+                          f"{', '.join(repr(k) for k in missing)}; it has {_keys(value)}.", "missing_keys")
+    return value
+
+
+def expect_number(name, value):
+    """`value` must be a real number (Python or NumPy scalar, or a 0-d/1-element array)."""
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(()))
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+
+
+def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
+    """Compare an array the student returned with the reference, in the fixed order.
+
+    `mistakes` is a sequence of Mistake records tried when the values differ.
+    """
+    if got is None:
+        raise CheckFailed(f"`{name}` is None; expected an array of shape {expected.shape}.", "missing")
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"`{name}` should be a NumPy array, got {_kind(got)}.", "wrong_type")
+    if got.shape != expected.shape:
+        hint, mistake = "", "wrong_shape"
+        if got.ndim == 2 and got.shape == expected.shape[::-1]:
+            hint, mistake = " It looks transposed.", "transpose"
+        elif got.ndim == 1 and expected.ndim == 2 and got.size == expected.size:
+            hint, mistake = " Keep the second axis (keepdims=True).", "keepdims"
+        raise CheckFailed(f"`{name}` has shape {got.shape}, expected {expected.shape}.{hint}", mistake)
+    if got.dtype != np.float64:
+        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values "
+                          f"(expected {expected[index]:.6g} there).", "not_finite")
+    close = np.isclose(got, expected, rtol=rtol, atol=atol)
+    if close.all():
+        return
+    diff = np.abs(got - expected) / np.maximum(np.maximum(np.abs(got), np.abs(expected)), atol)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(close, 0, diff)), got.shape))
+    text = (f"`{name}` differs from the expected value: at index {index} you have {got[index]:.6g}, "
+            f"expected {expected[index]:.6g} (relative error {diff[index]:.2g}; "
+            f"{int((~close).sum())} of {got.size} entries differ).")
+    mistake = identify(got, mistakes)
+    if mistake:
+        raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
+    raise CheckFailed(text, "wrong_values")
+
+
+def expect_close(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
+    """Compare a scalar the student returned with the reference."""
+    value = expect_number(name, got)
+    if np.isnan(expected) and np.isnan(value) or value == expected:
+        return
+    if not np.isfinite(value) and np.isfinite(expected):
+        raise CheckFailed(f"`{name}` is {value}; expected {expected:.6g}.", "not_finite")
+    if np.isclose(value, expected, rtol=rtol, atol=atol):
+        return
+    text = f"`{name}` is {value:.6g}, expected {expected:.6g}."
+    mistake = identify(value, mistakes)
+    if mistake:
+        raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
+    raise CheckFailed(text, "wrong_values")
+
+
+# -- known mistakes ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong answer a known mistake would give, to name it in feedback."""
+
+    name: str    # short id, counted in the class report
+    hint: str    # one sentence for the student
+    value: object  # what that mistake produces (array or number) for this input
+
+
+def identify(got, mistakes, rtol=1e-6, atol=1e-9):
+    """The first mistake whose wrong answer matches what the student returned."""
+    for mistake in mistakes:
+        wrong = mistake.value
+        try:
+            if np.shape(wrong) == np.shape(got) and np.allclose(got, wrong, rtol=rtol, atol=atol):
+                return mistake
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+
+
+def _keys(mapping):
+    keys = list(mapping)
+    text = ", ".join(repr(k) for k in keys[:12])
+    return text + (", ..." if len(keys) > 12 else "") if keys else "no keys"

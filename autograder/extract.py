@@ -1,0 +1,79 @@
+"""Step 3 of the pipeline: take the definitions out of code cells.
+
+Only what defines things is kept (imports, functions, classes, and
+assignments that call nothing), one top-level statement at a time, so demos,
+training runs and plots never run in the grader's workers, and a statement
+that fails costs only what it defines. Source is parsed, never executed, here.
+"""
+import ast
+
+try:  # Turns %magics and !shell lines into plain Python calls, which are then dropped.
+    from IPython.core.inputtransformer2 import TransformerManager
+    _TRANSFORMER = TransformerManager()
+except ImportError:  # pragma: no cover - IPython comes with the pinned requirements
+    _TRANSFORMER = None
+
+DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def extract(cells):
+    """Statements to run in the worker, and problems to report.
+
+    cells: [{"index", "source", ...}]. Returns (statements, problems) where a
+    statement is {"cell", "line", "source"} with the source padded by blank
+    lines so tracebacks give line numbers within the cell.
+    """
+    statements, problems = [], []
+    for cell in cells:
+        source = _transform(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError) as error:
+            line = getattr(error, "lineno", None) or "?"
+            problems.append(f"Cell {cell['index'] + 1} has a syntax error at line {line}: "
+                            f"{getattr(error, 'msg', error)}. Nothing in that cell could be graded.")
+            continue
+        lines = source.splitlines(keepends=True)
+        for node in tree.body:
+            if _keep(node):
+                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                text = "".join(lines[start - 1:node.end_lineno])
+                statements.append({"cell": cell["index"] + 1, "line": start,
+                                   "source": "\n" * (start - 1) + text})
+    return statements, problems
+
+
+def _transform(source):
+    if _TRANSFORMER is None:
+        return source
+    try:
+        return _TRANSFORMER.transform_cell(source)
+    except Exception:  # a malformed magic: leave the source for ast to judge
+        return source
+
+
+def _keep(node):
+    if isinstance(node, DEFINITIONS):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        return _calls_nothing(node.value) and all(_calls_nothing(t) for t in _targets(node))
+    if isinstance(node, ast.Try):
+        body = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+        return all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) or _keep(s) for s in body)
+    return False
+
+
+def _targets(node):
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
+def _calls_nothing(tree):
+    """True when evaluating `tree` calls no function (calls inside a lambda run later, if ever)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Call):
+            return False
+        if not isinstance(node, ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return True

@@ -1,0 +1,66 @@
+"""Step 6 of the pipeline: write what TAs and students read.
+
+OUT/results/<id>.json (the record), OUT/grades.csv (one row per submission),
+OUT/feedback/<id>.html (a student's page), OUT/timings.json (kept apart so the
+results stay byte-for-byte reproducible) and the summary table on the terminal.
+Every write is atomic: a batch killed halfway leaves whole files only.
+"""
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path, text):
+    """Write `text` to `path` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def results_json(record):
+    return json.dumps(record, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def grades_csv(records, part_ids):
+    """One row per submission: submission, one column per part, total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *part_ids, "total"])
+    for rec in sorted(records, key=lambda r: r["submission"]):
+        writer.writerow([_cell(rec["submission"]), *(_number(rec["parts"][p]["score"]) for p in part_ids),
+                         _number(rec["score"])])
+    return buffer.getvalue()
+
+
+def _cell(text):
+    # A spreadsheet would run a cell starting with =, +, - or @ as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _number(value):
+    return f"{value:g}"
+
+
+def summary_table(records, grading):
+    """Per part: mean, min, max and how many got full marks."""
+    lines = [f"{'part':<44} {'mean':>7} {'min':>6} {'max':>6} {'full':>6}"]
+    rows = [(pid, part.title, part.points) for pid, part in grading.parts.items()]
+    rows.append(("total", "Total", grading.max_score))
+    for pid, title, points in rows:
+        scores = [r["score"] if pid == "total" else r["parts"][pid]["score"] for r in records]
+        if not scores:
+            continue
+        full = sum(1 for s in scores if abs(s - points) < 1e-9)
+        lines.append(f"{title[:36] + f' ({points:g})':<44} {sum(scores) / len(scores):>7.2f} "
+                     f"{min(scores):>6g} {max(scores):>6g} {full:>4}/{len(scores)}")
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""Step 5 of the pipeline: turn check outcomes into the results record.
+
+The record's shape is fixed (design.md section 5); other tools read it:
+{"submission", "score", "max_score", "parts": {part: {"title", "score",
+"max_score", "checks": [{"name", "score", "max_score", "passed",
+"feedback"}]}}, "errors": [...], "seed", "grader_version"}.
+Every registered check is listed, with 0 points when it did not run.
+"""
+from . import __version__
+
+
+def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
+    """The results record; `unrunnable` explains why no check could run, if so."""
+    by_key = {(o.part, o.name): o for o in outcomes}
+    parts = {}
+    for pid, part in grading.parts.items():
+        rows = []
+        for check in (c for c in checks if c.part == pid):
+            outcome = by_key.get((pid, check.name))
+            passed = bool(outcome and outcome.passed)
+            points = part.checks[check.name]
+            feedback = outcome.feedback if outcome else (unrunnable or "This check did not run.")
+            rows.append({"name": check.name, "score": points if passed else 0, "max_score": points,
+                         "passed": passed, "feedback": feedback})
+        parts[pid] = {"title": part.title, "score": _round(sum(r["score"] for r in rows)),
+                      "max_score": part.points, "checks": rows}
+    return {
+        "submission": submission_id,
+        "score": _round(sum(p["score"] for p in parts.values())),
+        "max_score": grading.max_score,
+        "parts": parts,
+        "errors": list(errors),
+        "seed": grading.seed,
+        "grader_version": __version__,
+    }
+
+
+def mistakes(outcomes):
+    """{check key: mistake id} of the failed checks, for the class report."""
+    return {f"{o.part}.{o.name}": o.mistake for o in outcomes if not o.passed and o.mistake}
+
+
+def _round(value):
+    return round(float(value), 6)

@@ -1,0 +1,56 @@
+"""The submission as a check sees it: each method is one call into the worker.
+
+Arguments and results are plain data (numbers, strings, lists, dicts, NumPy
+arrays); results are whatever the student's code returned, so checks must
+verify their types before using them.
+"""
+
+
+class Student:
+    def __init__(self, worker, timeout):
+        self._worker = worker
+        self._timeout = timeout
+
+    def _call(self, op, **args):
+        return self._worker.call(op, self._timeout, **args)
+
+    def backprop(self, layer_dims, activation, parameters, X, Y):
+        """Kit network, kit forward pass, the student's backward_propagation.
+
+        Returns {"gradients", "gradient_norms", "parameters"} (parameters after the call)."""
+        return self._call("backprop", layer_dims=list(layer_dims), activation=activation,
+                          parameters=parameters, X=X, Y=Y)
+
+    def clip(self, gradients, max_norm, clip_type):
+        """The student's clip_gradients(gradients, max_norm, clip_type).
+
+        Returns {"result": what it returned, "input_after": the gradients dict after the call}."""
+        return self._call("clip", gradients=gradients, max_norm=max_norm, clip_type=clip_type)
+
+    def batchnorm(self, layer_dims, activation, use_batch_norm, momentum, epsilon, parameters,
+                  running_mean, running_var, Z, layer_num, mode, cache=None):
+        """The student's batch_normalize(Z, layer_num, mode) on a kit BatchNormNetwork.
+
+        running_mean/var: {layer number (int): (n_l, 1) array}. Returns {"out", "Z_after",
+        "cache", "running_mean", "running_var", "parameters"} after the call."""
+        return self._call("batchnorm", layer_dims=list(layer_dims), activation=activation,
+                          use_batch_norm=use_batch_norm, momentum=momentum, epsilon=epsilon,
+                          parameters=parameters, running_mean=running_mean, running_var=running_var,
+                          Z=Z, layer_num=layer_num, mode=mode, cache=cache or {})
+
+    def batchnorm_network(self, layer_dims, activation, momentum, epsilon, parameters,
+                          running_mean, running_var, X, Y, mode):
+        """The kit's BatchNormNetwork forward (and, in 'train' mode, backward) pass with the
+        student's batch_normalize. Returns {"AL", "running_mean", "running_var"[, "gradients"]}."""
+        return self._call("batchnorm_network", layer_dims=list(layer_dims), activation=activation,
+                          momentum=momentum, epsilon=epsilon, parameters=parameters,
+                          running_mean=running_mean, running_var=running_var, X=X, Y=Y, mode=mode)
+
+    def diagnose(self, layer_dims, activation, parameters, fresh, stale, X, Y, AL, thresholds=None):
+        """The student's diagnose_gradient_health(network, X, Y[, *thresholds]) on a network whose
+        backward pass returns `fresh` gradients after a forward pass on X, `stale` ones before.
+
+        Returns {"result": what it returned, "calls": [{"method", ...}] in call order}."""
+        return self._call("diagnose", layer_dims=list(layer_dims), activation=activation,
+                          parameters=parameters, fresh=fresh, stale=stale, X=X, Y=Y, AL=AL,
+                          thresholds=list(thresholds) if thresholds is not None else None)
