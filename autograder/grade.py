@@ -1,0 +1,170 @@
+"""Step 4 of the pipeline: run a submission's checks against its worker.
+
+Runs in a grading process (which has TensorFlow and the references loaded);
+the student's code runs only in the worker. Each check gets a live worker
+with the submission loaded: after a crash the worker is restarted for the
+next check, after a timeout the rest of that part is skipped (a stub that
+loops forever would otherwise cost minutes per check).
+"""
+import time
+from dataclasses import dataclass, field
+
+from .checks import PART_STUBS, CheckFailed
+from .checks.common import Context
+from .student import Student
+from .workers import StubMissing, StudentError, Worker, WorkerProblem
+
+
+@dataclass
+class Outcome:
+    part: str
+    name: str
+    passed: bool
+    feedback: str
+    mistake: str = ""   # short id of the mistake, for the class report
+    seconds: float = 0.0
+    detail: str = ""    # for the TA only: what went wrong inside the grader
+
+
+@dataclass
+class Graded:
+    outcomes: list
+    errors: list                         # [{"kind", "message"}]
+    output: str = ""                     # the start of what the student's code printed
+    artifacts: dict = field(default_factory=dict)  # data for plots, by check
+    seconds: float = 0.0
+
+
+class WorkerSupply:
+    """Hands out workers, keeping one spare starting up so the next one is warm."""
+
+    def __init__(self, limits, hide):
+        self.limits, self.hide = limits, hide
+        self._spare = None
+
+    def take(self):
+        worker = self._spare or Worker(self.limits, self.hide)
+        self._spare = Worker(self.limits, self.hide)
+        return worker
+
+    def close(self):
+        if self._spare:
+            self._spare.remove()
+            self._spare = None
+
+
+def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
+    """Run every check (of `parts`, default all) on one submission's statements.
+
+    probe(student, stubs, parts) -> dict, if given, runs last and collects data for
+    the feedback page's plots (it affects no score)."""
+    started = time.monotonic()
+    deadline = started + grading.limits.submission_timeout
+    limits = grading.limits
+    errors, outcomes, artifacts = [], [], {}
+    worker, stubs = _fresh_worker(supply, kit, statements, limits, errors)
+    stopped_parts = {}  # part -> why its remaining checks are skipped
+    printed = []
+    try:
+        for check in checks:
+            if parts and check.part not in parts:
+                continue
+            t0 = time.monotonic()
+            reason = _skip_reason(check, stubs, stopped_parts, deadline)
+            if reason:
+                outcomes.append(Outcome(check.part, check.name, False, reason, "skipped"))
+                continue
+            if worker.dead:
+                printed.append(worker.output(limits.output_chars))
+                worker.remove()
+                worker, stubs = _fresh_worker(supply, kit, statements, limits, errors)
+            ctx = Context(grading.seed, check.part, check.name, grading.max_examples)
+            outcome = _run(check, Student(worker, limits.call_timeout), ctx, stopped_parts)
+            outcome.seconds = time.monotonic() - t0
+            outcomes.append(outcome)
+            if outcome.mistake == "grader_error":
+                errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
+            if ctx.artifacts:
+                artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
+        if probe and time.monotonic() < deadline:
+            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, errors, stubs, parts))
+    finally:
+        printed.append(worker.output(limits.output_chars))
+        worker.remove()
+    output = "".join(printed)[: limits.output_chars]
+    return Graded(outcomes, errors, output, artifacts, time.monotonic() - started)
+
+
+def _probe(probe, supply, worker, kit, statements, limits, errors, stubs, parts):
+    if worker.dead:
+        worker.remove()
+        worker, stubs = _fresh_worker(supply, kit, statements, limits, [])
+    try:
+        return probe(Student(worker, limits.call_timeout), stubs, parts) or {}
+    except Exception:  # plots are a courtesy: a failing probe costs nothing
+        return {}
+    finally:
+        worker.remove()
+
+
+def _fresh_worker(supply, kit, statements, limits, errors):
+    worker = supply.take()
+    try:
+        report = worker.call("load", limits.load_timeout, kit=kit, student=statements)
+    except WorkerProblem as problem:
+        if not any(e["message"].startswith("Loading") for e in errors):
+            errors.append({"kind": "student", "message": f"Loading your definitions failed: {problem}"})
+        return worker, {}
+    for error in report.get("errors", []):
+        message = (f"Cell {error['cell']}, line {error['line']}: {error['type']}: {error['message']}")
+        if message not in (e["message"] for e in errors):
+            errors.append({"kind": "student", "message": message})
+    return worker, report.get("stubs", {})
+
+
+def _skip_reason(check, stubs, stopped_parts, deadline):
+    stub = PART_STUBS[check.part]
+    if check.part in stopped_parts:
+        return f"Skipped: {stopped_parts[check.part]}"
+    if time.monotonic() > deadline:
+        return "Skipped: the submission used up its total time for checks."
+    if stubs and not stubs.get(stub, False):
+        return f"`{stub}` is not defined in your notebook, so this check could not run."
+    if not stubs:
+        return "Your definitions could not be loaded, so this check could not run."
+    return ""
+
+
+def _run(check, student, ctx, stopped_parts):
+    try:
+        check.function(student, ctx)
+        return Outcome(check.part, check.name, True, "Passed.")
+    except CheckFailed as failure:
+        return Outcome(check.part, check.name, False, failure.feedback, failure.mistake or "")
+    except StubMissing as missing:
+        return Outcome(check.part, check.name, False, f"{missing}, so this check could not run.", "missing")
+    except StudentError as error:
+        return Outcome(check.part, check.name, False, student_error_feedback(error), "raised")
+    except WorkerProblem as problem:
+        if problem.kind == "timeout":
+            stopped_parts[check.part] = f"an earlier check of this part timed out ({check.name})."
+        return Outcome(check.part, check.name, False, f"This check was stopped: {problem}.", problem.kind)
+    except Exception as bug:  # a fault of the grader, not of the student: reported as such
+        return Outcome(check.part, check.name, False,
+                       "The grader itself failed on this check (not your fault); your TA will see it.",
+                       "grader_error", detail=f"{type(bug).__name__}: {bug}")
+
+
+def student_error_feedback(error):
+    if error.is_a("NotImplementedError"):
+        return ("Your function still raises NotImplementedError: replace "
+                "`raise NotImplementedError()` with your implementation.")
+    hint = ""
+    if error.type == "NameError" and any(n in error.message for n in ("'tf'", "'keras'", "'tensorflow'")):
+        hint = "\nThe stubs are graded with NumPy only: TensorFlow is not available inside them."
+    return f"Your code raised {error.type}: {error.message}{hint}\n{_last_lines(error.traceback)}"
+
+
+def _last_lines(trace, count=6):
+    lines = [line for line in trace.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-count:])
