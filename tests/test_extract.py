@@ -39,3 +39,10 @@ def test_decorators_stay_with_their_function():
 def test_lambdas_are_kept_because_calling_them_is_deferred():
     kept, _ = sources(["sigmoid = lambda z: 1 / (1 + np.exp(-z))\n"])
     assert kept == ["sigmoid = lambda z: 1 / (1 + np.exp(-z))"]
+
+
+def test_assignments_from_demos_are_dropped_and_helper_constants_kept():
+    kept, _ = sources(["plt.rcParams['figure.figsize'] = (10, 6)\nratio = norms[0] / norms[-1]\n"
+                       "histories = [a, b]\nX_batch, y_batch = X[:, :10], y[:, :10]\n"
+                       "EPS = 1e-8\nSIZES = {'small': (2, 3)}\nrelu = np.maximum\nact = sigmoid\n"])
+    assert kept == ["EPS = 1e-8", "SIZES = {'small': (2, 3)}", "relu = np.maximum", "act = sigmoid"]
