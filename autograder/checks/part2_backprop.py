@@ -1,0 +1,527 @@
+"""Part 2: DeepNeuralNetwork.backward_propagation.
+
+Every check runs the kit's network (kit forward pass, the student's backward
+pass) on weights and data the grader draws, and compares with references
+computed here: central finite differences of compute_cost and TensorFlow's
+GradientTape (references/part2_backprop.py). Inputs keep away from ReLU's kink
+(|Z| > 1e-3) and from sigmoid/tanh saturation (|Z| < 4, output in (0.05, 0.95)),
+where finite differences and equivalent formulas legitimately disagree.
+
+Feedback order: returned dict -> keys -> per array type, shape, dtype, finite
+-> values, layer by layer from the output backwards (the first wrong layer
+from the output is where an error starts; every layer below inherits it).
+"""
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..references import part2_backprop as ref
+from ..workers import StudentError
+from . import CheckFailed, check
+from .common import FD_RTOL, fixed_case, run_property
+
+GRAD_RTOL = FD_RTOL  # 1e-5: relative error allowed between a gradient and its reference
+# Absolute floor, relative to the largest true gradient of the network. Hidden biases'
+# true gradient can be ~0, and `dZ = AL - Y` differs from the exact derivative of the
+# 1e-8-guarded cost by ~1e-8 / AL relative per example (< 2e-7 for AL > 0.05), which a
+# near-cancelling sum over examples can turn into a large relative error of a tiny entry.
+GRAD_ATOL_SCALE = 1e-6
+GRAD_ATOL_MIN = 1e-9
+KINK_MARGIN = 1e-3   # |Z| > this everywhere: 1000 finite-difference steps from ReLU's kink
+SATURATION = 4.0     # |Z| < this in sigmoid/tanh hidden layers
+OUTPUT_RANGE = (0.05, 0.95)
+
+
+def quiet_overflow(function):
+    """Run `function` with NumPy's floating-point warnings off: it does arithmetic on the
+    student's values, which may be huge; a wrong answer is reported as such, not as a warning."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Net:
+    """One network and batch to run backward_propagation on."""
+
+    layer_dims: tuple
+    activation: str
+    parameters: dict
+    X: np.ndarray
+    Y: np.ndarray
+
+    @property
+    def L(self):
+        return len(self.layer_dims) - 1
+
+    @property
+    def m(self):
+        return self.X.shape[1]
+
+    def describe(self):
+        return (f"layer_dims={list(self.layer_dims)}, activation='{self.activation}', "
+                f"a batch of {self.m} example{'s' if self.m != 1 else ''} (X has shape {self.X.shape})")
+
+    def args(self):
+        return dict(layer_dims=list(self.layer_dims), activation=self.activation,
+                    parameters=self.parameters, X=self.X, Y=self.Y)
+
+
+# -- inputs ----------------------------------------------------------------------
+
+def draw_network(rng, layer_dims, activation, m):
+    """Weights, biases, X and Y for `layer_dims`, redrawn until well conditioned."""
+    layer_dims = tuple(int(n) for n in layer_dims)
+    L = len(layer_dims) - 1
+    gain = np.sqrt(2.0) if activation == "relu" else 1.0
+    for _ in range(1000):
+        parameters = {}
+        for l in range(1, L + 1):
+            parameters[f"W{l}"] = rng.standard_normal((layer_dims[l], layer_dims[l - 1])) * gain / np.sqrt(layer_dims[l - 1])
+            parameters[f"b{l}"] = rng.normal(0.0, 0.3, (layer_dims[l], 1))
+        X = rng.standard_normal((layer_dims[0], m))
+        Y = (rng.random((layer_dims[-1], m)) < 0.5).astype(np.float64)
+        if well_conditioned(layer_dims, activation, parameters, X):
+            return Net(layer_dims, activation, parameters, X, Y)
+    raise RuntimeError(f"no well-conditioned network found for {layer_dims}, {activation}, m={m}")
+
+
+def well_conditioned(layer_dims, activation, parameters, X):
+    """Away from ReLU's kink and from saturation, with some ReLU units active in every layer."""
+    cache = ref.forward(layer_dims, activation, parameters, X)
+    L = len(layer_dims) - 1
+    for l in range(1, L + 1):
+        Z = cache[f"Z{l}"]
+        if np.min(np.abs(Z)) <= KINK_MARGIN:
+            return False
+        if l < L and activation == "relu" and not (Z > 0).any():
+            return False
+        if l < L and activation != "relu" and np.max(np.abs(Z)) >= SATURATION:
+            return False
+        if l < L and np.max(np.abs(Z)) >= 10 * SATURATION:
+            return False
+    AL = cache[f"A{L}"]
+    return bool(np.all(AL > OUTPUT_RANGE[0]) and np.all(AL < OUTPUT_RANGE[1]))
+
+
+@st.composite
+def networks(draw):
+    """Architecture, activation and batch size; weights and data from a drawn seed."""
+    L = draw(st.integers(2, 5))
+    layer_dims = [draw(st.integers(1, 6)) for _ in range(L)] + [1]
+    activation = draw(st.sampled_from(["sigmoid", "tanh", "relu"]))
+    m = draw(st.integers(1, 8))
+    data = draw(st.integers(0, 2 ** 32 - 1))
+    return draw_network(np.random.default_rng(data), layer_dims, activation, m)
+
+
+# -- calling the student ------------------------------------------------------------
+
+SHAPE_ERRORS = ("not aligned", "could not be broadcast", "matmul: Input operand", "size mismatch",
+                "shapes (", "mismatch in its core dimension")
+
+
+def run_backprop(student, net):
+    """{"gradients", "gradient_norms", "parameters"} as the worker reports them.
+
+    A shape error inside the student's code is named; other errors go to grade.py as they are."""
+    try:
+        return student.backprop(**net.args())
+    except StudentError as error:
+        if not (error.is_a("ValueError") and any(s in error.message for s in SHAPE_ERRORS)):
+            raise
+        lines = [line for line in error.traceback.strip().splitlines() if line.strip()][-3:]
+        raise CheckFailed(f"Your code raised {error.type}: {error.message}\n" + "\n".join(lines) +
+                          "\nLikely mistake: two arrays of different layers are combined. For layer l: "
+                          "dZ{l} = dA{l} * g'(Z{l}) has the shape of Z{l}, dW{l} = dZ{l} @ A{l-1}.T / m, "
+                          "and the gradient passed back is dA{l-1} = W{l}.T @ dZ{l}.", "shape_mismatch") from None
+
+
+def gradient_keys(L):
+    return [f"{name}{l}" for l in range(1, L + 1) for name in ("dW", "db")]
+
+
+def expected_shape(net, key):
+    l = int(key[2:])
+    return (net.layer_dims[l], net.layer_dims[l - 1]) if key.startswith("dW") else (net.layer_dims[l], 1)
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return getattr(value, "type_name", type(value).__name__)
+
+
+# -- structure: dict -> keys -> type -> shape -> dtype -> finite ----------------------
+
+def check_structure(gradients, net):
+    """The returned value is a dict of float64 arrays dW{l}, db{l} of the right shapes."""
+    if gradients is None:
+        raise CheckFailed("`backward_propagation` returned None; it should return the dict of "
+                          "gradients (is `return gradients` missing?).", "returns_none")
+    if type(gradients) is not dict:
+        raise CheckFailed(f"`backward_propagation` should return a dict, got {_kind(gradients)}.", "wrong_type")
+    keys = gradient_keys(net.L)
+    missing = [k for k in keys if k not in gradients]
+    if missing:
+        have = ", ".join(repr(k) for k in list(gradients)[:12]) or "no keys"
+        text = (f"The gradients dict is missing {', '.join(repr(k) for k in missing)}; it has {have}. "
+                f"It needs 'dW{{l}}' and 'db{{l}}' for every layer l = 1..{net.L}.")
+        if "dW0" in gradients or "db0" in gradients:
+            raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 (W1, b1 are the first "
+                              "layer's parameters, so their gradients are dW1, db1), not from 0.",
+                              "zero_based_keys")
+        if all(k[1:] in gradients for k in missing):
+            raise CheckFailed(f"{text}\nLikely mistake: the keys are the parameters' names ('W1'); the "
+                              "gradients are named 'dW1', 'db1'.", "wrong_key_names")
+        raise CheckFailed(text, "missing_keys")
+    for key in keys:
+        check_array(key, gradients[key], expected_shape(net, key), net)
+
+
+def check_array(name, got, shape, net):
+    l = int(name[2:])
+    if got is None:
+        raise CheckFailed(f"`{name}` is None; expected an array of shape {shape}.", "missing")
+    if type(got) is not np.ndarray:
+        if name.startswith("db") and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
+            raise CheckFailed(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.\n"
+                              f"Likely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
+        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {_kind(got)}.", "wrong_type")
+    if got.shape != shape:
+        text = f"`{name}` has shape {got.shape}, expected {shape} (the shape of `{name[1:]}`)."
+        n, m = net.layer_dims[l], net.m
+        if name.startswith("dW") and got.shape == shape[::-1]:
+            raise CheckFailed(f"{text} It looks transposed.\nLikely mistake: {ref.MISTAKES['dW_transposed']}",
+                              "dW_transposed")
+        if name.startswith("dW") and got.shape == (n, n):
+            raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES['A_l_instead_of_A_prev']}",
+                              "A_l_instead_of_A_prev")
+        if name.startswith("db") and got.shape == (1, m):
+            raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
+        if name.startswith("db") and got.shape == (n, m):
+            raise CheckFailed(f"{text}\nLikely mistake: db is dZ not yet summed over the examples: "
+                              "np.sum(dZ, axis=1, keepdims=True) / m.", "db_not_summed")
+        if got.ndim == 1 and got.size == shape[0] * shape[1]:
+            raise CheckFailed(f"{text} Keep the second axis (keepdims=True).", "keepdims")
+        raise CheckFailed(text, "wrong_shape")
+    if got.dtype != np.float64:
+        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values.", "not_finite")
+
+
+# -- values ----------------------------------------------------------------------
+
+def tolerance(expected):
+    """The absolute floor for one network: GRAD_ATOL_SCALE times its largest true gradient."""
+    largest = max(float(np.max(np.abs(g))) for g in expected.values())
+    return GRAD_ATOL_MIN + GRAD_ATOL_SCALE * largest
+
+
+def close(got, expected, atol):
+    """Elementwise: |got - expected| <= GRAD_RTOL * max(|got|, |expected|) + atol."""
+    with np.errstate(all="ignore"):
+        return np.abs(got - expected) <= GRAD_RTOL * np.maximum(np.abs(got), np.abs(expected)) + atol
+
+
+def same(got, expected, atol):
+    return (isinstance(got, np.ndarray) and got.shape == expected.shape
+            and bool(close(got, expected, atol).all()))
+
+
+@quiet_overflow
+def check_values(gradients, expected, net, against):
+    """Compare every dW{l}, db{l} with `expected`, layers from the output backwards."""
+    atol = tolerance(expected)
+    wrong = [k for l in range(net.L, 0, -1) for k in (f"dW{l}", f"db{l}")
+             if not same(gradients[k], expected[k], atol)]
+    if not wrong:
+        return
+    first = wrong[0]
+    got, exp = gradients[first], expected[first]
+    ok = close(got, exp, atol)
+    with np.errstate(all="ignore"):
+        error = np.abs(got - exp) / np.maximum(np.maximum(np.abs(got), np.abs(exp)), atol)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(ok, 0, error)), got.shape))
+    l = int(first[2:])
+    where = "the output layer" if l == net.L else f"layer {l}"
+    text = (f"Compared with {against}, your `{first}` ({where}) is off: at index {index} you have "
+            f"{got[index]:.6g}, expected {exp[index]:.6g} (relative error {error[index]:.2g}; "
+            f"{int((~ok).sum())} of {got.size} entries differ).")
+    wrong_layers = sorted({int(k[2:]) for k in wrong}, reverse=True)
+    right_layers = [l for l in range(net.L, 0, -1) if l not in wrong_layers]
+    if right_layers:
+        text += (f"\nChecked from the output backwards: layer{'s' if len(right_layers) > 1 else ''} "
+                 f"{', '.join(map(str, right_layers))} right; layer{'s' if len(wrong_layers) > 1 else ''} "
+                 f"{', '.join(map(str, wrong_layers))} wrong.")
+    else:
+        text += f"\nEvery layer's gradients differ ({', '.join(wrong)})."
+    mistake, hint = identify(gradients, expected, net, first, atol)
+    if mistake:
+        raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
+    if right_layers and net.L in right_layers:
+        text += ("\nThe output layer is right, so look at how the gradient is passed back "
+                 "(dA = W{l}.T @ dZ{l}) and at the hidden activation's derivative.")
+    raise CheckFailed(text, "wrong_values")
+
+
+def identify(gradients, expected, net, first, atol):
+    """(mistake id, hint) of a known mistake that gives the student's gradients on this input."""
+    candidates = []
+    for mistake, hint in ref.MISTAKES.items():
+        result = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y, mistake)
+        if result is None:
+            continue
+        wrong = result["gradients"]
+        if all(same(wrong[k], expected[k], atol) for k in expected):
+            continue  # this mistake makes no difference on this input
+        candidates.append((mistake, hint, wrong))
+    for mistake, hint, wrong in candidates:
+        if all(same(gradients[k], wrong[k], atol) for k in expected):
+            return mistake, hint
+    factor = constant_factor(gradients, expected, atol)
+    if factor is not None and net.m == 1 and net.layer_dims[-1] == 1:
+        return "output_dZ_wrong", (f"every gradient is {factor:.6g} times the right one. With a single "
+                                   "example that means dZ at the output layer is off by that factor: "
+                                   "check dAL and the sigmoid derivative at the output (dZ{L} = AL - Y).")
+    if factor is not None:
+        return "constant_factor", (f"every gradient is {factor:.6g} times the right one; look for a "
+                                   f"missing or extra factor (m = {net.m} here).")
+    for mistake, hint, wrong in candidates:
+        if same(gradients[first], wrong[first], atol):
+            return mistake, f"(in `{first}`) {hint}"
+    return None, None
+
+
+def constant_factor(gradients, expected, atol):
+    """c when every gradient is c * the expected one (c != 1), else None."""
+    with np.errstate(all="ignore"):
+        top = sum(float(np.sum(gradients[k] * expected[k])) for k in expected)
+        bottom = sum(float(np.sum(expected[k] * expected[k])) for k in expected)
+        if not bottom or not np.isfinite(top):
+            return None
+        c = top / bottom
+        if abs(c - 1) < 1e-3 or abs(c) < 1e-12:
+            return None
+        if all(same(gradients[k], c * expected[k], abs(c) * atol) for k in expected):
+            return c
+    return None
+
+
+def check_gradients(student, net, reference):
+    """Structure, then values against `reference` ('fd' or 'tape')."""
+    out = run_backprop(student, net)
+    gradients = out["gradients"]
+    check_structure(gradients, net)
+    if reference == "fd":
+        expected = ref.finite_differences(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+        against = "central finite differences of compute_cost"
+    else:
+        expected = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
+        against = "TensorFlow's GradientTape gradient of compute_cost"
+    check_values(gradients, expected, net, against)
+
+
+# -- the checks ------------------------------------------------------------------
+
+@check("part2", "returns_gradient_dict",
+       "backward_propagation returns dW{l} and db{l} for every layer l = 1..L, float64 arrays "
+       "with the shapes of W{l} and (n_l, 1).")
+def returns_gradient_dict(student, ctx):
+    net = draw_network(ctx.rng("tanh"), (4, 3, 2, 1), "tanh", 5)
+    fixed_case(net.describe(), lambda: check_structure(run_backprop(student, net)["gradients"], net))
+
+
+@check("part2", "finite_differences",
+       "On small sigmoid, tanh and ReLU networks, every dW{l} and db{l} equals the central "
+       "finite-difference gradient of compute_cost (relative error below 1e-5).")
+def finite_differences(student, ctx):
+    for dims, activation, m in (((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4),
+                                ((5, 4, 3, 2, 1), "relu", 6)):
+        net = draw_network(ctx.rng(activation), dims, activation, m)
+        fixed_case(net.describe(), lambda: check_gradients(student, net, "fd"))
+
+
+@check("part2", "gradient_norms",
+       "self.gradient_norms['layer_{l}'] holds the Frobenius norms dW_norm and db_norm of the "
+       "layer's gradients, and dZ_norm of its dZ (with or without the 1/m).")
+def gradient_norms(student, ctx):
+    for dims, activation, m in (((3, 4, 3, 1), "tanh", 5), ((4, 5, 2, 1), "relu", 3)):
+        net = draw_network(ctx.rng(activation), dims, activation, m)
+        fixed_case(net.describe(), lambda: check_norms(run_backprop(student, net), net))
+
+
+@check("part2", "gradient_tape_property",
+       "For networks Hypothesis draws (2 to 5 layers, widths 1 to 6, sigmoid/tanh/ReLU, batches "
+       "of 1 to 8), the gradients equal TensorFlow GradientTape's.", hidden=True)
+def gradient_tape_property(student, ctx):
+    run_property(ctx, networks(), lambda net: check_gradients(student, net, "tape"),
+                 describe=lambda net: net.describe())
+
+
+@check("part2", "batch_of_one",
+       "With a single example (m = 1), including networks whose weight matrices are square, "
+       "the gradients equal TensorFlow GradientTape's.", hidden=True)
+def batch_of_one(student, ctx):
+    for dims, activation in (((3, 2, 1), "sigmoid"), ((4, 4, 4, 1), "tanh"), ((2, 5, 3, 1), "relu")):
+        net = draw_network(ctx.rng(activation), dims, activation, 1)
+        fixed_case(net.describe(), lambda: check_gradients(student, net, "tape"))
+
+
+@check("part2", "parameters_untouched",
+       "backward_propagation leaves self.parameters exactly as it found them.", hidden=True)
+def parameters_untouched(student, ctx):
+    for dims, activation, m in (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5)):
+        net = draw_network(ctx.rng(activation), dims, activation, m)
+        fixed_case(net.describe(), lambda: check_parameters(run_backprop(student, net), net))
+
+
+# -- gradient norms ---------------------------------------------------------------
+
+@quiet_overflow
+def check_norms(out, net):
+    norms = out["gradient_norms"]
+    if type(norms) is not dict or not norms:
+        raise CheckFailed("`self.gradient_norms` is empty after backward_propagation; record "
+                          "self.gradient_norms['layer_{l}'] = {'dW_norm': ..., 'db_norm': ..., "
+                          "'dZ_norm': ...} for every layer.", "norms_not_recorded")
+    keys = [f"layer_{l}" for l in range(1, net.L + 1)]
+    missing = [k for k in keys if k not in norms]
+    if missing:
+        text = (f"`self.gradient_norms` is missing {', '.join(repr(k) for k in missing)}; it has "
+                f"{', '.join(repr(k) for k in list(norms)[:12])}.")
+        if "layer_0" in norms:
+            raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 ('layer_1' is the "
+                              "first layer).", "zero_based_keys")
+        raise CheckFailed(text, "missing_keys")
+    tape = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+    expected, dZ = tape["gradients"], tape["dZ"]
+    numpy = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+    arrays = {l: {"dW_norm": expected[f"dW{l}"], "db_norm": expected[f"db{l}"], "dZ_norm": dZ[f"dZ{l}"]}
+              for l in range(1, net.L + 1)}
+    true = {l: {key: float(np.linalg.norm(a)) for key, a in arrays[l].items()} for l in arrays}
+    gradients = out["gradients"]
+    for l in range(net.L, 0, -1):
+        entry = norms[f"layer_{l}"]
+        name = f"gradient_norms['layer_{l}']"
+        if type(entry) is not dict:
+            raise CheckFailed(f"`{name}` should be a dict with 'dW_norm', 'db_norm' and 'dZ_norm', "
+                              f"got {_kind(entry)}.", "wrong_type")
+        absent = [k for k in ("dW_norm", "db_norm", "dZ_norm") if k not in entry]
+        if absent:
+            raise CheckFailed(f"`{name}` is missing {', '.join(repr(k) for k in absent)}; it has "
+                              f"{', '.join(repr(k) for k in entry) or 'no keys'}.", "missing_keys")
+        for key in ("dW_norm", "db_norm", "dZ_norm"):
+            value = number(f"{name}['{key}']", entry[key])
+            right = true[l][key]
+            accepted = [right, right / net.m] if key == "dZ_norm" else [right]
+            if any(abs(value - a) <= GRAD_RTOL * max(abs(value), abs(a)) + GRAD_ATOL_MIN for a in accepted):
+                continue
+            shown = (f"{right:.6g} (||dZ||) or {right / net.m:.6g} (||dZ|| / m)"
+                     if key == "dZ_norm" and net.m > 1 else f"{right:.6g}")
+            text = f"`{name}['{key}']` is {value:.6g}, expected {shown}."
+            mistake, hint = identify_norm(value, key, l, net, true, arrays, numpy, gradients)
+            if mistake:
+                raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
+            raise CheckFailed(text, "wrong_values")
+
+
+def number(name, value):
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.reshape(())[()]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+    value = float(value)
+    if not np.isfinite(value):
+        raise CheckFailed(f"`{name}` is {value}; expected a finite number.", "not_finite")
+    return value
+
+
+@quiet_overflow
+def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
+    """(mistake id, hint) of a known mistake that records `value` as layer l's `key`."""
+    def near(a):
+        return abs(value - a) <= 1e-6 * max(abs(value), abs(a)) + GRAD_ATOL_MIN
+
+    right = true[l][key]
+    scales = (1, 1 / net.m) if key == "dZ_norm" else (1,)
+    if key != "dZ_norm":
+        own = gradients.get(f"{key[:2]}{l}") if type(gradients) is dict else None
+        if (type(own) is np.ndarray and own.dtype.kind == "f" and np.all(np.isfinite(own))
+                and near(float(np.linalg.norm(own))) and not near(right)):
+            return "gradients_wrong", (f"this is the norm of your own `{key[:2]}{l}`, which is not the "
+                                       "right gradient: the gradient checks of this part say what is wrong.")
+    if near(right ** 2) or key == "dZ_norm" and near((right / net.m) ** 2):
+        return "squared_norm", "this is the squared norm; the Frobenius norm is np.linalg.norm(x) = sqrt(sum(x**2))."
+    array = arrays[l][key]
+    if array.shape[1] > 1 and any(near(float(np.linalg.norm(array, 2)) * k) for k in scales):
+        return "spectral_norm", ("this is the spectral norm np.linalg.norm(x, 2) (the largest singular "
+                                 "value); the Frobenius norm is np.linalg.norm(x), sqrt(sum(x**2)).")
+    if any(near(float(np.sum(np.abs(array)) * k)) for k in scales):
+        return "l1_norm", "this is the sum of absolute values; the Frobenius norm is sqrt(sum(x**2))."
+    if key != "dZ_norm" and near(right * net.m):
+        return "norm_before_1_over_m", "this is the norm before dividing by m; record the norm of the gradient itself."
+    if key == "dZ_norm" and "dA" in numpy and f"dA{l}" in numpy["dA"]:
+        dA = float(np.linalg.norm(numpy["dA"][f"dA{l}"]))
+        if near(dA) or near(dA / net.m):
+            return "dZ_norm_of_dA", "this is the norm of dA; dZ_norm is the norm of dZ = dA * g'(Z)."
+    for other in range(1, net.L + 1):
+        if other != l and (near(true[other][key]) or key == "dZ_norm" and near(true[other][key] / net.m)):
+            return "norms_wrong_layer", (f"this is layer {other}'s norm stored under 'layer_{l}': "
+                                         "record each layer's norms under its own number.")
+    return None, None
+
+
+# -- parameters ------------------------------------------------------------------
+
+@quiet_overflow
+def check_parameters(out, net):
+    after = out["parameters"]
+    if type(after) is not dict:
+        raise CheckFailed(f"`self.parameters` is {_kind(after)} after backward_propagation; it must stay "
+                          "the dict of weights and biases, unchanged.", "parameters_changed")
+    missing = [k for k in net.parameters if k not in after]
+    extra = [k for k in after if k not in net.parameters]
+    if missing or extra:
+        parts = ([f"lost {', '.join(map(repr, missing))}"] if missing else []) + \
+                ([f"gained {', '.join(map(repr, extra[:6]))}"] if extra else [])
+        raise CheckFailed(f"backward_propagation changed the keys of `self.parameters`: it {' and '.join(parts)}. "
+                          "Keep the gradients in their own dict.", "parameters_changed")
+    expected = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
+    for key, sent in net.parameters.items():
+        got = after[key]
+        if type(got) is np.ndarray and got.shape == sent.shape and got.dtype == sent.dtype and np.array_equal(got, sent):
+            continue
+        text = f"backward_propagation changed `self.parameters['{key}']`"
+        if type(got) is not np.ndarray or got.shape != sent.shape or got.dtype != sent.dtype:
+            raise CheckFailed(f"{text}: it was {_kind(sent)} of float64, it is now {_kind(got)}"
+                              f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}.",
+                              "parameters_changed")
+        diff = got - sent
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(diff)), sent.shape))
+        text += f": at index {index} it was {sent[index]:.6g}, it is now {got[index]:.6g}."
+        step = step_size(diff, expected[f"d{key}"])
+        if step is not None:
+            raise CheckFailed(f"{text}\nLikely mistake: a gradient-descent step (learning rate {step:.4g}) inside "
+                              "backward_propagation. Only compute and return the gradients; the update "
+                              "belongs to the training loop.", "updates_parameters")
+        raise CheckFailed(text, "parameters_changed")
+
+
+def step_size(diff, gradient):
+    """lr > 0 when diff == -lr * gradient, else None."""
+    with np.errstate(all="ignore"):
+        bottom = float(np.sum(gradient * gradient))
+        if not bottom:
+            return None
+        lr = -float(np.sum(diff * gradient)) / bottom
+        if lr > 0 and np.allclose(diff, -lr * gradient, rtol=1e-4, atol=1e-12):
+            return lr
+    return None

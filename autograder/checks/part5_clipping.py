@@ -1,0 +1,454 @@
+"""Part 5: clip_gradients(gradients, max_norm, clip_type) -> (clipped, stats).
+
+Expected values come from tf.clip_by_global_norm and tf.clip_by_value
+(references/part5_clipping.py) and from properties any correct clipping has
+(norm bound, direction kept, unchanged below the threshold, bounds in 'value'
+mode). Inputs never have an infinite norm, where tf.clip_by_global_norm
+returns NaN.
+
+Torch-style clipping (scale = max_norm / (norm + 1e-6)) is correct too: with
+max_norm >= 0.5 and norms at least 1% away from max_norm, its scale differs
+from the exact max_norm / norm by less than 2e-6 relative, under CLIP_RTOL.
+The lab's own version (max_norm / (norm + 1e-8), and a value-mode ratio of
+clipped / (original + 1e-8)) passes for the same reason.
+
+Feedback order: returned tuple -> clipped dict keys -> per array type, shape,
+dtype, finite -> values -> stats keys -> stats values.
+"""
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..references import part5_clipping as ref
+from ..workers import StudentError
+from . import CheckFailed, check
+from .common import fixed_case, run_property
+
+CLIP_RTOL = 1e-5      # scaled values and norms after clipping (torch's 1e-6 epsilon fits, see above)
+NORM_RTOL = 1e-6      # the original norm: nothing there depends on an epsilon
+# clip_ratio: a guard like clipped / (original + 1e-6) is fair; the smallest global norm drawn
+# is 0.05 (10% of the smallest max_norm), where that guard is off by 2e-5 relative.
+RATIO_RTOL = 1e-4
+ATOL = 1e-12          # absolute floor for entries that are 0
+BOUND_SLACK = 1e-6    # relative slack on "global norm after <= max_norm"
+MIN_MAX_NORM = 0.5    # smallest max_norm drawn (see the torch-style note above)
+MIN_NORM_FACTOR = 0.1  # smallest global norm drawn, as a multiple of max_norm
+ZERO_RATIOS = (0.0, 1.0)  # clip_ratio accepted when all gradients are 0 (0/0), see zero_gradients
+STAT_KEYS = ("original_norm", "clipped_norm", "clip_ratio")
+
+
+def quiet_overflow(function):
+    """Run `function` with NumPy's floating-point warnings off: it does arithmetic on the
+    student's values, which may be huge; a wrong answer is reported as such, not as a warning."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One call: the gradients dict, max_norm and clip_type."""
+
+    gradients: dict
+    max_norm: float
+    clip_type: str
+
+    def describe(self):
+        arrays = ", ".join(f"{k} {g.shape}" for k, g in self.gradients.items())
+        return (f"gradients {{{arrays}}} with global norm {ref.global_norm(self.gradients):.6g}, "
+                f"max_norm={self.max_norm!r}, clip_type={self.clip_type!r}")
+
+
+# -- inputs ----------------------------------------------------------------------
+
+def layered(rng, dims, norm):
+    """dW{l}, db{l} arrays for layer sizes `dims`, scaled to global norm `norm`."""
+    gradients = {}
+    for l in range(1, len(dims)):
+        gradients[f"dW{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
+        gradients[f"db{l}"] = rng.standard_normal((dims[l], 1))
+    scale = norm / ref.global_norm(gradients)
+    return {k: g * scale for k, g in gradients.items()}
+
+
+@st.composite
+def clip_inputs(draw):
+    """Gradients of 1 to 3 layers, max_norm >= 0.5, a global norm between 0.1 and 20 times
+    max_norm and at least 1% away from it."""
+    dims = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 3)) + 1)]
+    max_norm = draw(st.sampled_from([MIN_MAX_NORM, 1.0, 5.0])
+                    | st.integers(int(MIN_MAX_NORM * 1000), 10_000).map(lambda n: n / 1000))
+    ratio = draw(st.integers(int(MIN_NORM_FACTOR * 100), 99).map(lambda n: n / 100)
+                 | st.integers(101, 2000).map(lambda n: n / 100))
+    clip_type = draw(st.sampled_from(["norm", "value"]))
+    data = draw(st.integers(0, 2 ** 32 - 1))
+    return Clip(layered(np.random.default_rng(data), dims, ratio * max_norm), float(max_norm), clip_type)
+
+
+# -- calling the student and checking the structure ----------------------------------
+
+def run_clip(student, case):
+    """(what clip_gradients returned, the input dict after the call)."""
+    out = student.clip(case.gradients, case.max_norm, case.clip_type)
+    return out["result"], out["input_after"]
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def unpack(result, case):
+    """(clipped, stats) after checking the tuple and the clipped arrays' structure."""
+    if result is None:
+        raise CheckFailed("`clip_gradients` returned None; it should return the tuple "
+                          "(clipped_gradients, stats).", "returns_none")
+    if type(result) is dict:
+        raise CheckFailed("`clip_gradients` returned a single dict; it should return the tuple "
+                          "(clipped_gradients, stats), e.g. `return clipped, stats`.", "returns_only_dict")
+    if type(result) not in (tuple, list) or len(result) != 2:
+        size = f" of {len(result)} items" if type(result) in (tuple, list) else ""
+        raise CheckFailed(f"`clip_gradients` returned {_kind(result)}{size}; it should return the tuple "
+                          "(clipped_gradients, stats).", "wrong_type")
+    clipped, stats = result
+    if (type(clipped) is dict and type(stats) is dict and all(k in clipped for k in STAT_KEYS)
+            and all(k in stats for k in case.gradients)):
+        raise CheckFailed("`clip_gradients` returned (stats, clipped_gradients); the contract's order is "
+                          "(clipped_gradients, stats).", "swapped_return")
+    if type(clipped) is not dict:
+        raise CheckFailed(f"The first item `clip_gradients` returns should be the dict of clipped "
+                          f"gradients, got {_kind(clipped)}.", "wrong_type")
+    missing = [k for k in case.gradients if k not in clipped]
+    extra = [k for k in clipped if k not in case.gradients]
+    if missing or extra:
+        text = "The clipped dict should have exactly the input's keys"
+        text += f"; it is missing {', '.join(map(repr, missing))}" if missing else ""
+        text += f"; it has extra keys {', '.join(map(repr, extra[:6]))}" if extra else ""
+        raise CheckFailed(f"{text}.", "missing_keys" if missing else "extra_keys")
+    for key, sent in case.gradients.items():
+        check_array(f"clipped['{key}']", clipped[key], sent.shape, case)
+    return clipped, stats
+
+
+def check_array(name, got, shape, case):
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {_kind(got)}.", "wrong_type")
+    if got.shape != shape:
+        raise CheckFailed(f"`{name}` has shape {got.shape}, expected {shape} (the input's shape).", "wrong_shape")
+    if got.dtype != np.float64:
+        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        if ref.global_norm(case.gradients) == 0:
+            raise CheckFailed(f"`{name}` contains {got[index]} at index {index} for all-zero gradients.\n"
+                              f"Likely mistake: {ZERO_HINT}", "zero_norm_nan")
+        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values.",
+                          "not_finite")
+
+
+ZERO_HINT = ("0 / 0: when every gradient is 0 the global norm is 0, and dividing by it gives NaN. "
+             "Nothing needs scaling then: guard the division (scale only when norm > max_norm).")
+
+
+def number(name, value, case):
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.reshape(())[()]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+    value = float(value)
+    if not np.isfinite(value):
+        if ref.global_norm(case.gradients) == 0:
+            raise CheckFailed(f"`{name}` is {value} for all-zero gradients.\nLikely mistake: {ZERO_HINT}",
+                              "zero_norm_nan")
+        raise CheckFailed(f"`{name}` is {value}; expected a finite number.", "not_finite")
+    return value
+
+
+def read_stats(stats, case):
+    """{stat: float} after checking the stats dict's keys and types."""
+    if type(stats) is not dict:
+        raise CheckFailed(f"The second item `clip_gradients` returns should be the stats dict, got "
+                          f"{_kind(stats)}.", "wrong_type")
+    missing = [k for k in STAT_KEYS if k not in stats]
+    if missing:
+        raise CheckFailed(f"`stats` is missing {', '.join(map(repr, missing))}; it has "
+                          f"{', '.join(map(repr, list(stats)[:8])) or 'no keys'}.", "missing_keys")
+    return {k: number(f"stats['{k}']", stats[k], case) for k in STAT_KEYS}
+
+
+# -- comparisons -----------------------------------------------------------------
+
+def close(got, expected, rtol=CLIP_RTOL):
+    with np.errstate(all="ignore"):
+        return np.abs(got - expected) <= rtol * np.maximum(np.abs(got), np.abs(expected)) + ATOL
+
+
+def same_arrays(got, expected, rtol=CLIP_RTOL):
+    return all(got[k].shape == expected[k].shape and bool(close(got[k], expected[k], rtol).all())
+               for k in expected)
+
+
+def compare_arrays(clipped, expected, case, against):
+    """Every clipped array equals `expected`; on a mismatch, the worst entry and a named mistake."""
+    for key in case.gradients:
+        ok = close(clipped[key], expected[key])
+        if ok.all():
+            continue
+        got, exp = clipped[key], expected[key]
+        with np.errstate(all="ignore"):
+            error = np.abs(got - exp) / np.maximum(np.maximum(np.abs(got), np.abs(exp)), ATOL)
+        index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(ok, 0, error)), got.shape))
+        text = (f"Compared with {against}, `clipped['{key}']` is off: at index {index} you have "
+                f"{got[index]:.6g}, expected {exp[index]:.6g} (the input was {case.gradients[key][index]:.6g}; "
+                f"relative error {error[index]:.2g}; {int((~ok).sum())} of {got.size} entries differ).")
+        after = ref.global_norm(clipped)
+        text += f"\nThe global norm of your clipped gradients is {after:.6g}; expected {ref.global_norm(expected):.6g}."
+        raise_named(text, identify_arrays(clipped, expected, case))
+
+
+def identify_arrays(clipped, expected, case):
+    """(first mistake id, hint) of the known mistakes that give the student's arrays here.
+
+    Small inputs can fit several mistakes at once; then the hint names each of them."""
+    fits = [mistake for mistake, wrong in ref.mistaken_arrays(case.gradients, case.max_norm, case.clip_type)
+            if not same_arrays(wrong, expected) and same_arrays(clipped, wrong)]
+    if not fits:
+        return None, None
+    if len(fits) == 1:
+        return fits[0], ref.ARRAY_MISTAKES[fits[0]]
+    return fits[0], "on this input your result fits several mistakes: " + " Or: ".join(
+        ref.ARRAY_MISTAKES[m][0].upper() + ref.ARRAY_MISTAKES[m][1:] for m in fits[:3])
+
+
+def raise_named(text, named, default="wrong_values"):
+    mistake, hint = named
+    if mistake:
+        raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
+    raise CheckFailed(text, default)
+
+
+def compare_stats(stats, case, expected, clipped):
+    """stats equal the global norms before and after, and their ratio.
+
+    `expected`: the right clipped arrays; `clipped`: the student's (valid) ones."""
+    right = ref.statistics(case.gradients, expected)
+    for key in STAT_KEYS:
+        rtol = {"original_norm": NORM_RTOL, "clipped_norm": CLIP_RTOL, "clip_ratio": RATIO_RTOL}[key]
+        if close(stats[key], right[key], rtol):
+            continue
+        meaning = {"original_norm": "the global norm of the input",
+                   "clipped_norm": "the global norm of the clipped gradients",
+                   "clip_ratio": "clipped_norm / original_norm"}[key]
+        text = f"`stats['{key}']` is {stats[key]:.6g}, expected {right[key]:.6g} ({meaning})."
+        raise_named(text, identify_stat(stats, key, case, expected, clipped))
+
+
+def identify_stat(stats, key, case, expected, clipped):
+    """A known mistake that gives stats[key] on this input."""
+    arrays_right = same_arrays(clipped, expected)
+    if not arrays_right and key == "clipped_norm" and close(stats[key], ref.global_norm(clipped)):
+        mistake, hint = identify_arrays(clipped, expected, case)
+        return (mistake or "wrong_values"), ("this is the norm of your clipped arrays, which are wrong"
+                                             + (f": {hint}" if hint else " (see the clipping checks)."))
+    for arrays in ([expected] if arrays_right else [clipped, expected]):
+        for mistake, value in ref.mistaken_stat(key, case.gradients, arrays, stats, case.max_norm, case.clip_type):
+            if close(stats[key], value):
+                return mistake, ref.STATS_MISTAKES[mistake]
+    return None, None
+
+
+def expected_for(case):
+    clipped, _ = ref.expected(case.gradients, case.max_norm, case.clip_type)
+    against = ("tf.clip_by_global_norm" if case.clip_type == "norm" else "tf.clip_by_value")
+    return clipped, against
+
+
+# -- properties (Hypothesis) ---------------------------------------------------------
+
+@quiet_overflow
+def check_properties(student, case):
+    result, _ = run_clip(student, case)
+    clipped, stats = unpack(result, case)
+    expected, against = expected_for(case)
+    named = identify_arrays(clipped, expected, case)
+    norm, after = ref.global_norm(case.gradients), ref.global_norm(clipped)
+    if case.clip_type == "norm":
+        if after > case.max_norm * (1 + BOUND_SLACK):
+            raise_named(f"After 'norm' clipping the global norm is {after:.6g}, above max_norm={case.max_norm!r}.",
+                        named)
+        flat_g = np.concatenate([g.ravel() for g in case.gradients.values()])
+        flat_c = np.concatenate([clipped[k].ravel() for k in case.gradients])
+        c = float(flat_c @ flat_g) / float(flat_g @ flat_g)
+        if not c > 0 or not close(flat_c, c * flat_g).all():
+            raise_named("'norm' clipping changed the gradients' direction: the clipped arrays are not "
+                        "all the input times one positive factor.", named)
+        if norm <= case.max_norm and not same_arrays(clipped, case.gradients):
+            raise_named(f"The global norm {norm:.6g} is below max_norm={case.max_norm!r}, so the gradients "
+                        "should come back unchanged; yours differ.", named)
+    else:
+        worst = max(float(np.max(np.abs(clipped[k]))) for k in clipped)
+        if worst > case.max_norm * (1 + 1e-12):
+            raise_named(f"After 'value' clipping an entry has magnitude {worst:.6g}, above "
+                        f"max_norm={case.max_norm!r}.", named)
+        for key, g in case.gradients.items():
+            inside = np.abs(g) <= case.max_norm
+            if not close(clipped[key][inside], g[inside]).all():
+                raise_named(f"'value' clipping changed entries of `{key}` that were already inside "
+                            f"[-{case.max_norm!r}, {case.max_norm!r}].", named)
+    compare_arrays(clipped, expected, case, against)
+    compare_stats(read_stats(stats, case), case, expected, clipped)
+
+
+# -- the checks ------------------------------------------------------------------
+
+@check("part5", "norm_clipping",
+       "clip_type='norm' returns (clipped, stats) with the arrays scaled by max_norm / global norm "
+       "when the global norm exceeds max_norm and unchanged otherwise, as tf.clip_by_global_norm does.")
+def norm_clipping(student, ctx):
+    rng = ctx.rng("norm")
+    for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5)):
+        case = Clip(layered(rng, dims, norm), max_norm, "norm")
+        fixed_case(case.describe(), lambda: check_arrays_case(student, case))
+
+
+@quiet_overflow
+def check_arrays_case(student, case):
+    result, _ = run_clip(student, case)
+    clipped, _ = unpack(result, case)
+    expected, against = expected_for(case)
+    compare_arrays(clipped, expected, case, against)
+
+
+@check("part5", "value_clipping",
+       "clip_type='value' clips every element to [-max_norm, max_norm], as tf.clip_by_value does.")
+def value_clipping(student, ctx):
+    rng = ctx.rng("value")
+    for dims, norm, max_norm in (((3, 4, 1), 6.0, 1.0), ((2, 3, 2), 0.8, 2.0)):
+        case = Clip(layered(rng, dims, norm), max_norm, "value")
+        fixed_case(case.describe(), lambda: check_value_case(student, case))
+
+
+def check_value_case(student, case):
+    try:
+        check_arrays_case(student, case)
+    except StudentError as error:
+        if error.is_a("ValueError"):
+            raise CheckFailed(f"Your code raised {error.type}: {error.message}\nLikely mistake: 'value' is "
+                              "a valid clip_type: clip each element to [-max_norm, max_norm] "
+                              "(np.clip).", "rejects_value_mode") from None
+        raise
+
+
+@check("part5", "clip_statistics",
+       "stats holds original_norm and clipped_norm (the global norms before and after clipping) "
+       "and clip_ratio = clipped_norm / original_norm, in both modes.")
+def clip_statistics(student, ctx):
+    rng = ctx.rng("stats")
+    # No max_norm of 1: there a norm and its square coincide, and mistakes could not be told apart.
+    for dims, norm, max_norm, clip_type in (((3, 4, 1), 9.0, 3.0, "norm"), ((2, 3, 1), 0.6, 1.5, "norm"),
+                                            ((3, 3, 2), 5.0, 0.5, "value")):
+        case = Clip(layered(rng, dims, norm), max_norm, clip_type)
+        fixed_case(case.describe(), lambda: check_stats_case(student, case))
+
+
+@quiet_overflow
+def check_stats_case(student, case):
+    result, _ = run_clip(student, case)
+    clipped, stats = unpack(result, case)
+    expected, _ = expected_for(case)
+    compare_stats(read_stats(stats, case), case, expected, clipped)
+
+
+@check("part5", "clipping_properties",
+       "For gradients Hypothesis draws (1 to 3 layers, max_norm >= 0.5, norms below and above it, both "
+       "modes): norm bound, direction kept, unchanged below the threshold, 'value' bounds, equality "
+       "with TensorFlow's clipping, and the stats.", hidden=True)
+def clipping_properties(student, ctx):
+    run_property(ctx, clip_inputs(), lambda case: check_properties(student, case),
+                 describe=lambda case: case.describe())
+
+
+@check("part5", "input_not_modified",
+       "clip_gradients returns new arrays and leaves the dict it was given unchanged.", hidden=True)
+def input_not_modified(student, ctx):
+    rng = ctx.rng("input")
+    for dims, norm, max_norm, clip_type in (((3, 4, 1), 10.0, 2.0, "norm"), ((2, 3, 1), 6.0, 1.0, "value")):
+        case = Clip(layered(rng, dims, norm), max_norm, clip_type)
+        fixed_case(case.describe(), lambda: check_input_case(student, case))
+
+
+@quiet_overflow
+def check_input_case(student, case):
+    _, after = run_clip(student, case)
+    if type(after) is not dict or list(after) != list(case.gradients):
+        raise CheckFailed("clip_gradients changed the keys of the dict it was given; it must leave its "
+                          "input alone and return a new dict.", "modifies_input")
+    for key, sent in case.gradients.items():
+        got = after[key]
+        if type(got) is np.ndarray and got.shape == sent.shape and np.array_equal(got, sent):
+            continue
+        text = f"clip_gradients changed its input `gradients['{key}']`"
+        if type(got) is np.ndarray and got.shape == sent.shape:
+            index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(got - sent)), sent.shape))
+            text += f": at index {index} it was {sent[index]:.6g}, after the call it is {got[index]:.6g}"
+        raise CheckFailed(f"{text}.\nLikely mistake: modifying the arrays in place (`g *= scale`, "
+                          "`np.clip(g, ..., out=g)`, or assigning into gradients[key]). Build new arrays "
+                          "(`g * scale`, `np.clip(g, lo, hi)`) in a new dict.", "modifies_input")
+
+
+@check("part5", "zero_gradients",
+       "All-zero gradients come back as zeros with finite stats (norms 0, clip_ratio 0 or 1), never NaN.",
+       hidden=True)
+def zero_gradients(student, ctx):
+    zeros = {"dW1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dW2": np.zeros((1, 2)), "db2": np.zeros((1, 1))}
+    for clip_type in ("norm", "value"):
+        case = Clip(zeros, 1.0, clip_type)
+        fixed_case(case.describe(), lambda: check_zero_case(student, case))
+
+
+@quiet_overflow
+def check_zero_case(student, case):
+    """Zeros in, zeros out. clip_ratio is 0/0 here: the reference returns 1.0 (nothing was
+    scaled); a guard like `after / before if before > 0 else 0.0`, or the lab's own
+    `after / (before + 1e-8)`, gives 0.0. Both are fair readings; NaN or inf is not."""
+    result, _ = run_clip(student, case)
+    clipped, stats = unpack(result, case)
+    for key, got in clipped.items():
+        if np.any(got != 0):
+            raise CheckFailed(f"`clipped['{key}']` should be all zeros for all-zero gradients; it has "
+                              f"{got[got != 0][0]:.6g}.", "wrong_values")
+    values = read_stats(stats, case)
+    for key in ("original_norm", "clipped_norm"):
+        if values[key] != 0:
+            raise CheckFailed(f"`stats['{key}']` is {values[key]:.6g} for all-zero gradients; expected 0.",
+                              "wrong_values")
+    if values["clip_ratio"] not in ZERO_RATIOS:
+        raise CheckFailed(f"`stats['clip_ratio']` is {values['clip_ratio']:.6g} for all-zero gradients; "
+                          "expected 1.0 (nothing was scaled) or 0.0.", "wrong_values")
+
+
+@check("part5", "unknown_clip_type",
+       "A clip_type other than 'norm' or 'value' raises ValueError.", hidden=True)
+def unknown_clip_type(student, ctx):
+    gradients = layered(ctx.rng("unknown"), (3, 2, 1), 3.0)
+    for clip_type in ("l1", "global"):
+        case = Clip(gradients, 1.0, clip_type)
+        try:
+            run_clip(student, case)
+        except StudentError as error:
+            if error.is_a("ValueError"):
+                continue
+            if error.is_a("NotImplementedError"):
+                raise  # an unfinished stub: grade.py says so
+            raise CheckFailed(f"For clip_type={clip_type!r} your code raised {error.type}: {error.message}\n"
+                              "Likely mistake: the wrong exception; raise ValueError for an unknown "
+                              "clip_type (a caller catches ValueError).", "wrong_exception") from None
+        raise CheckFailed(f"For clip_type={clip_type!r} clip_gradients returned normally; it should raise "
+                          "ValueError (an unknown clip_type is a caller's mistake, which should not pass "
+                          "silently).\nInput: " + case.describe(), "no_value_error")

@@ -1,0 +1,405 @@
+"""Part 9: diagnose_gradient_health(network, X, Y, threshold_vanishing, threshold_exploding).
+
+The network is a stand-in whose gradients the grader chose (autograder/worker/ops.py,
+SuppliedNetwork), so a Part 2 bug cannot cost Part 9 points: after a forward pass on
+the X under diagnosis its backward pass returns the `fresh` gradients, otherwise the
+`stale` gradients of an earlier batch. Stale norms sit in a different class than fresh
+ones in every layer, and db norms in a third one, so using them is always visible.
+Gradients come in the kit's order (dW{L}, db{L}, ..., dW1, db1).
+
+Checks, in the order students see them:
+1. classification: Hypothesis draws depths, per-layer dW norms spanning vanishing,
+   healthy and exploding, default thresholds; plus an 11-layer network (layer 10 after 9).
+2. thresholds_used: the same with thresholds passed positionally.
+3. gradient_norms_and_flow_ratio: gradient_norms = {'layer_l': float}, flow_ratio = first / last.
+4. fresh_forward_pass (hidden): forward_propagation(X) on the X given, before backward_propagation.
+5. recommendations (hidden): non-empty strings; clipping advice when a layer explodes;
+   activation / initialization / normalization advice when one vanishes.
+6. zero_gradient_edge_cases (hidden): all-zero dW (flow_ratio inf, also 0/0), first layer
+   zero (flow_ratio 0), a single layer (flow_ratio 1).
+
+Boundaries: the contract says `< threshold_vanishing` and `> threshold_exploding`. Drawn
+norms stay at least 0.1% away from both thresholds, so `<` versus `<=` is never graded:
+equally correct ways of computing a norm may differ in the last bit.
+Recommendations must be a non-empty list in every case (the lab's own diagnosis says
+when the gradient flow looks healthy); wording is free, only keywords are looked for.
+"""
+import functools
+import math
+import re
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..references import part9_diagnosis as ref
+from ..workers import StudentError
+from . import CheckFailed, check
+from .common import RTOL, expect_dict, expect_number, fixed_case, run_property
+
+KINDS = ("vanishing", "healthy", "exploding")
+MARGIN = 1.001   # every drawn norm is at least 0.1% away from a threshold
+DB_KIND = {"vanishing": "healthy", "healthy": "exploding", "exploding": "vanishing"}
+STALE_KIND = {"vanishing": "exploding", "healthy": "vanishing", "exploding": "healthy"}
+CLIPPING = re.compile(r"clip", re.IGNORECASE)
+VANISHING_ADVICE = re.compile(r"relu|activation|initiali[sz]|xavier|glorot|\bhe\b|normali[sz]|batch|"
+                              r"residual|skip", re.IGNORECASE)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+class Network:
+    """A grader-made network: its dims, the gradients it hands out, and their norms."""
+
+    def __init__(self, layer_dims, fresh, stale, parameters, X, Y, AL, thresholds):
+        self.layer_dims, self.fresh, self.stale = list(layer_dims), fresh, stale
+        self.parameters, self.X, self.Y, self.AL = parameters, X, Y, AL
+        self.thresholds = thresholds  # None: the defaults; else passed positionally
+        L = len(layer_dims) - 1
+        self.norms = ref.frobenius_norms(fresh, L)
+        self.db_norms = ref.frobenius_norms(fresh, L, "db")
+        self.stale_norms = ref.frobenius_norms(stale, L)
+
+    @property
+    def num_layers(self):
+        return len(self.layer_dims) - 1
+
+    @property
+    def used_thresholds(self):
+        return self.thresholds or ref.DEFAULT_THRESHOLDS
+
+    def expected(self):
+        return ref.diagnose(self.norms, *self.used_thresholds)
+
+
+def norm_in(kind, position, low, high):
+    """A norm of class `kind`, log-uniform at `position` (0-1) inside its range, MARGIN from the ends."""
+    if kind == "zero":
+        return 0.0
+    lo, hi = {"vanishing": (low * 1e-3, low / MARGIN), "healthy": (low * MARGIN, high / MARGIN),
+              "exploding": (high * MARGIN, high * 1e3)}[kind]
+    return float(np.exp(np.log(lo) + position * (np.log(hi) - np.log(lo))))
+
+
+def _with_norm(rng, shape, norm):
+    direction = rng.normal(size=shape)
+    return direction / np.linalg.norm(direction) * norm
+
+
+def make_network(rng, layer_dims, kinds, positions, thresholds=None, stale_differs=True):
+    """Gradients whose dW{l} norms fall in `kinds` (a class or 'zero' per layer); db and the stale
+    dW sit in other classes (DB_KIND, STALE_KIND). With stale_differs=False the stale gradients
+    are the fresh ones, for checks that judge something other than the forward pass."""
+    low, high = thresholds or ref.DEFAULT_THRESHOLDS
+    L = len(layer_dims) - 1
+    fresh, stale, parameters = {}, {}, {}
+    for l in reversed(range(1, L + 1)):  # the kit's order: the last layer first
+        shape, kind, position = (layer_dims[l], layer_dims[l - 1]), kinds[l - 1], positions[l - 1]
+        fresh[f"dW{l}"] = _with_norm(rng, shape, norm_in(kind, position, low, high))
+        other = "healthy" if kind == "zero" else DB_KIND[kind]
+        fresh[f"db{l}"] = _with_norm(rng, (layer_dims[l], 1), norm_in(other, 1 - position, low, high))
+        old = "healthy" if kind == "zero" else STALE_KIND[kind]
+        stale[f"dW{l}"] = _with_norm(rng, shape, norm_in(old, position, low, high))
+        stale[f"db{l}"] = _with_norm(rng, (layer_dims[l], 1), norm_in("healthy", 0.5, low, high))
+    for l in range(1, L + 1):
+        parameters[f"W{l}"] = np.round(rng.normal(size=(layer_dims[l], layer_dims[l - 1])) * 0.5, 2)
+        parameters[f"b{l}"] = np.zeros((layer_dims[l], 1))
+    if not stale_differs:
+        stale = {key: value.copy() for key, value in fresh.items()}
+    m = 4
+    X = np.round(rng.normal(size=(layer_dims[0], m)), 2)
+    Y = np.array([[1.0, 0.0, 1.0, 0.0]])
+    AL = np.round(rng.uniform(0.2, 0.8, size=(1, m)), 2)
+    return Network(layer_dims, fresh, stale, parameters, X, Y, AL, thresholds)
+
+
+@st.composite
+def networks(draw, explicit=False):
+    """Depth 1-6, widths 1-4 (output 1), a class and a position per layer, thresholds. Hypothesis
+    draws the depth and thresholds; the rest comes from a drawn seed (cheaper than drawing each)."""
+    L = draw(st.integers(1, 6))
+    thresholds = None
+    if explicit:
+        low = float(f"{10 ** draw(st.floats(-4, 0)):.3g}")
+        high = float(f"{low * 10 ** draw(st.floats(1, 4)):.3g}")
+        thresholds = (low, high)
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
+    layer_dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
+    kinds = [KINDS[k] for k in rng.integers(0, 3, size=L)]
+    return make_network(rng, layer_dims, kinds, rng.random(L), thresholds)
+
+
+def describe(net):
+    norms = ", ".join(f"{n:.4g}" for n in net.norms)
+    db = ", ".join(f"{n:.4g}" for n in net.db_norms)
+    thresholds = ("the default thresholds (0.01, 100)" if net.thresholds is None else
+                  f"thresholds passed as diagnose_gradient_health(network, X, Y, {net.thresholds[0]:g}, "
+                  f"{net.thresholds[1]:g})")
+    return (f"a network with layer_dims={net.layer_dims} whose backward_propagation(X, Y) returns dW "
+            f"norms [{norms}] (layer 1 first; db norms [{db}]), {thresholds}")
+
+
+# -- calling the student ------------------------------------------------------------------------
+
+def call(student, net):
+    """{'result', 'calls'}; a ZeroDivisionError is named (the flow ratio's last norm is 0)."""
+    try:
+        return student.diagnose(net.layer_dims, "sigmoid", net.parameters, net.fresh, net.stale, net.X,
+                                net.Y, net.AL, net.thresholds)
+    except StudentError as error:
+        if error.is_a("ZeroDivisionError") or error.is_a("FloatingPointError"):
+            raise CheckFailed(f"Your code raised {error.type}: {error.message}\n"
+                              f"Likely mistake: {ref.MISTAKES['zero_division']}", "zero_division") from None
+        raise
+
+
+def _diagnosis(answer, keys=ref.LISTS):
+    return expect_dict("the diagnosis (the dict diagnose_gradient_health returns)", answer["result"], keys)
+
+
+def _fail(text, mistake=None, default="wrong_values"):
+    if mistake:
+        raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES[mistake]}", mistake)
+    raise CheckFailed(text, default)
+
+
+# -- classification ---------------------------------------------------------------------------------
+
+def _layer_list(name, value):
+    """A list of layer numbers as Python ints (lists, tuples and 1-D integer arrays accepted)."""
+    if type(value) is np.ndarray and value.ndim == 1 and value.dtype.kind in "iu":
+        return [int(v) for v in value]
+    if type(value) not in (list, tuple):
+        raise CheckFailed(f"`{name}` should be a list of layer numbers, got {_kind(value)}.", "wrong_type")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise CheckFailed(f"`{name}` should hold layer numbers (ints), but it holds {item!r} "
+                              f"({_kind(item)}).", "wrong_type")
+    return [int(v) for v in value]
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def _lists_text(lists):
+    return ", ".join(f"{name}={lists[name]}" for name in ref.LISTS)
+
+
+def expect_classification(answer, net):
+    """The three lists, as the contract's classification of the fresh dW norms."""
+    diagnosis = _diagnosis(answer)
+    got = {name: _layer_list(name, diagnosis[name]) for name in ref.LISTS}
+    expected = net.expected()
+    if all(got[name] == expected[name] for name in ref.LISTS):
+        return
+    text = f"Your diagnosis has {_lists_text(got)}; expected {_lists_text(expected)}."
+    _fail(text, _classification_mistake(got, net))
+
+
+def _classification_mistake(got, net):
+    thresholds = net.used_thresholds
+    norms = np.array(net.norms)
+    candidates = [("stale_gradients", ref.diagnose(net.stale_norms, *thresholds)),
+                  ("zero_based_layers", ref.diagnose(net.norms, *thresholds, "zero_based_layers"))]
+    if net.thresholds is not None:
+        candidates.append(("hardcoded_thresholds", ref.diagnose(net.norms, *thresholds, "hardcoded_thresholds")))
+    candidates += [("thresholds_swapped", ref.diagnose(net.norms, *thresholds, "thresholds_swapped")),
+                   ("db_norms", ref.diagnose(net.db_norms, *thresholds)),
+                   ("dz_norms", ref.diagnose(list(2 * norms), *thresholds)),
+                   ("squared_norms", ref.diagnose(list(norms ** 2), *thresholds))]
+    candidates += [(name, ref.diagnose(net.norms, *thresholds, name))
+                   for name in ("layer_in_two_lists", "last_layer_skipped", "not_ascending")]
+    for name, replay in candidates:
+        if all(got[key] == replay[key] for key in ref.LISTS):
+            return name
+    expected = net.expected()
+    layers = [layer for key in ref.LISTS for layer in got[key]]
+    if len(layers) != len(set(layers)):
+        return "layer_in_two_lists"
+    if all(sorted(got[key]) == expected[key] for key in ref.LISTS):
+        return "not_ascending"
+    return None
+
+
+DEEP_KINDS = ("vanishing",) * 4 + ("healthy",) * 4 + ("exploding", "exploding", "healthy")
+
+
+@check("part9", "classification",
+       "Each layer is in exactly one of vanishing_layers, healthy_layers, exploding_layers (numbered from "
+       "1, ascending), by the Frobenius norm of its dW, with the default thresholds.")
+def classification(student, ctx):
+    rng = ctx.rng("deep")
+    deep = make_network(rng, [3] + [2] * 10 + [1], DEEP_KINDS, rng.uniform(0.1, 0.9, size=11))
+    fixed_case(describe(deep), lambda: expect_classification(call(student, deep), deep))
+    run_property(ctx, networks(), lambda net: expect_classification(call(student, net), net), describe)
+
+
+@check("part9", "thresholds_used",
+       "The thresholds passed in (threshold_vanishing, threshold_exploding, positionally) are the ones "
+       "the layers are classified by.")
+def thresholds_used(student, ctx):
+    rng = ctx.rng("fixed")
+    net = make_network(rng, [3, 4, 3, 1], ("healthy", "exploding", "vanishing"), (0.9, 0.1, 0.5), (0.001, 10.0))
+    fixed_case(describe(net), lambda: expect_classification(call(student, net), net))
+    run_property(ctx, networks(explicit=True), lambda n: expect_classification(call(student, n), n),
+                 describe)
+
+
+# -- gradient norms and flow ratio ----------------------------------------------------------------------
+
+def _norm_value(name, value):
+    if type(value) is np.ndarray and value.ndim >= 1:
+        _fail(f"`{name}` is an array of shape {value.shape}; expected a number.", "norm_not_float")
+    return expect_number(name, value)
+
+
+def expect_norms_and_ratio(answer, net):
+    diagnosis = _diagnosis(answer, ("gradient_norms", "flow_ratio"))
+    L = net.num_layers
+    keys = [f"layer_{l}" for l in range(1, L + 1)]
+    norms = diagnosis["gradient_norms"]
+    if type(norms) is not dict:
+        raise CheckFailed(f"`gradient_norms` should be a dict {{'layer_1': norm, ...}}, got {_kind(norms)}.",
+                          "wrong_type")
+    missing = [k for k in keys if k not in norms]
+    if missing:
+        mistake = "zero_based_keys" if "layer_0" in norms else None
+        _fail(f"`gradient_norms` has no {', '.join(repr(k) for k in missing)}; it has "
+              f"{', '.join(repr(k) for k in norms) or 'no keys'}.", mistake, "missing_keys")
+    got = [_norm_value(f"gradient_norms['{k}']", norms[k]) for k in keys]
+    expected = np.array(net.norms)
+    sources = {"stale_gradients": np.array(net.stale_norms), "db_norms": np.array(net.db_norms),
+               "dz_norms": 2 * expected, "squared_norms": expected ** 2}
+    with np.errstate(all="ignore"):  # the student's numbers may be inf or nan
+        close = np.isclose(got, expected, rtol=RTOL, atol=0)
+        mistake = next((name for name, wrong in sources.items() if np.allclose(got, wrong, rtol=RTOL, atol=0)),
+                       None)
+    if not close.all():
+        l = int(np.argmin(close)) + 1
+        _fail(f"`gradient_norms['layer_{l}']` is {got[l - 1]:.6g}, expected {expected[l - 1]:.6g} (the "
+              f"Frobenius norm of dW{l}).", mistake)
+    ratio = _norm_value("flow_ratio", diagnosis["flow_ratio"])
+    want = ref.flow_ratio(net.norms)
+    if ratio == want or (math.isfinite(want) and math.isclose(ratio, want, rel_tol=RTOL)):
+        return
+    wrong = {"inverted_flow_ratio": ref.diagnose(net.norms, *net.used_thresholds,
+                                                 "inverted_flow_ratio")["flow_ratio"],
+             **{name: ref.flow_ratio(list(values)) for name, values in sources.items()}}
+    mistake = next((name for name, value in wrong.items()
+                    if math.isfinite(value) and math.isclose(ratio, value, rel_tol=RTOL, abs_tol=1e-300)), None)
+    if mistake is None and net.norms[-1] == 0:
+        mistake = "nan_flow_ratio" if math.isnan(ratio) else "zero_division"
+    _fail(f"`flow_ratio` is {ratio:.6g}, expected {want:.6g} (norm of dW1 / norm of dW{L}"
+          f"{'; inf when the last is 0' if net.norms[-1] == 0 else ''}).", mistake)
+
+
+@check("part9", "gradient_norms_and_flow_ratio",
+       "gradient_norms maps 'layer_l' to the Frobenius norm of dW{l} (a number) and flow_ratio is the "
+       "norm of layer 1 divided by that of the last layer.")
+def gradient_norms_and_flow_ratio(student, ctx):
+    run_property(ctx, networks(), lambda net: expect_norms_and_ratio(call(student, net), net), describe)
+
+
+# -- a fresh forward pass ---------------------------------------------------------------------------------
+
+@check("part9", "fresh_forward_pass",
+       "The diagnosis runs network.forward_propagation(X) on the X it was given, then "
+       "network.backward_propagation(X, Y), so it diagnoses the gradients of (X, Y).", hidden=True)
+def fresh_forward_pass(student, ctx):
+    rng = ctx.rng("fixed")
+    for kinds, thresholds in ((("vanishing", "healthy", "exploding"), None),
+                              (("healthy", "exploding", "vanishing"), (0.001, 10.0))):
+        net = make_network(rng, [3, 4, 3, 1], kinds, rng.uniform(0.2, 0.8, size=3), thresholds)
+        fixed_case(describe(net) + " (before a forward pass on X it returns an earlier batch's gradients)",
+                   functools.partial(_fresh_case, student, net))
+
+
+def _fresh_case(student, net):
+    """The forward pass just before the first backward pass must be on the X under diagnosis."""
+    calls = call(student, net)["calls"]
+    methods = [c["method"] for c in calls]
+    order = " -> ".join(methods) or "no calls"
+    if "backward_propagation" not in methods:
+        _fail(f"The network's backward_propagation was never called (calls: {order}).", None,
+              "no_backward_pass")
+    before = calls[:methods.index("backward_propagation")]
+    forwards = [c for c in before if c["method"] == "forward_propagation"]
+    if forwards and forwards[-1].get("same_X"):
+        return
+    if forwards:
+        _fail(f"The forward pass before backward_propagation was not on the X given to "
+              f"diagnose_gradient_health (calls: {order}).", "forward_on_other_data")
+    if "forward_propagation" in methods:
+        _fail(f"backward_propagation ran before forward_propagation(X) (calls: {order}).",
+              "backward_before_forward")
+    _fail(f"The network's forward_propagation was never called (calls: {order}).", "no_forward_pass")
+
+
+# -- recommendations ------------------------------------------------------------------------------------------
+
+RECOMMENDATION_CASES = (  # layer_dims, kinds
+    ([3, 4, 1], ("healthy", "healthy")),
+    ([3, 4, 3, 1], ("healthy", "vanishing", "healthy")),
+    ([3, 4, 3, 1], ("healthy", "healthy", "exploding")),
+    ([3, 4, 3, 2, 1], ("vanishing", "healthy", "exploding", "healthy")),
+)
+
+
+@check("part9", "recommendations",
+       "recommendations is a non-empty list of non-empty strings, advising gradient clipping when a layer "
+       "explodes and a ReLU-family activation, Xavier/He initialization or batch normalization when one "
+       "vanishes.", hidden=True)
+def recommendations(student, ctx):
+    rng = ctx.rng("fixed")
+    for layer_dims, kinds in RECOMMENDATION_CASES:
+        net = make_network(rng, layer_dims, kinds, rng.uniform(0.2, 0.8, size=len(kinds)), stale_differs=False)
+        fixed_case(describe(net), functools.partial(_recommendation_case, student, net))
+
+
+def _recommendation_case(student, net):
+    items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
+    if type(items) not in (list, tuple):
+        raise CheckFailed(f"`recommendations` should be a list of strings, got {_kind(items)}.", "wrong_type")
+    if not items:
+        _fail("`recommendations` is empty.", "missing_recommendations")
+    for item in items:
+        if type(item) is not str or not item.strip():
+            _fail(f"`recommendations` should hold non-empty strings; it holds {item!r}.",
+                  "missing_recommendations")
+    expected = net.expected()
+    text = " ".join(items)
+    if expected["exploding_layers"] and not CLIPPING.search(text):
+        _fail(f"Layers {expected['exploding_layers']} explode, but no recommendation mentions gradient "
+              f"clipping: {items!r}.", "no_clipping_advice")
+    if expected["vanishing_layers"] and not VANISHING_ADVICE.search(text):
+        _fail(f"Layers {expected['vanishing_layers']} vanish, but no recommendation mentions an activation "
+              f"(ReLU), an initialization (Xavier/He) or (batch) normalization: {items!r}.",
+              "no_vanishing_advice")
+
+
+# -- zero gradients ---------------------------------------------------------------------------------------------
+
+EDGE_CASES = (  # layer_dims, kinds
+    ([3, 4, 3, 1], ("healthy", "exploding", "zero")),
+    ([3, 4, 3, 1], ("zero", "healthy", "healthy")),
+    ([3, 1], ("healthy",)),
+    ([3, 2, 1], ("zero", "zero")),
+)
+
+
+@check("part9", "zero_gradient_edge_cases",
+       "A layer whose dW is all zeros is vanishing; flow_ratio is inf when the last layer's norm is 0 "
+       "(even if the first is 0 too), 0 when only the first is, and 1 for a single layer.", hidden=True)
+def zero_gradient_edge_cases(student, ctx):
+    rng = ctx.rng("fixed")
+    for layer_dims, kinds in EDGE_CASES:
+        net = make_network(rng, layer_dims, kinds, rng.uniform(0.2, 0.8, size=len(kinds)), stale_differs=False)
+        fixed_case(describe(net), functools.partial(_edge_case, student, net))
+
+
+def _edge_case(student, net):
+    answer = call(student, net)
+    expect_classification(answer, net)
+    expect_norms_and_ratio(answer, net)

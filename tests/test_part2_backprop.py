@@ -1,0 +1,293 @@
+"""Part 2 (backward_propagation): the references agree with each other, correct
+variants get full marks, and each mutant loses points in Part 2 only, with its
+mistake named when its header says it should be."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.checks import all_checks
+from autograder.checks import part2_backprop as checks
+from autograder.references import part2_backprop as ref
+from harness import CORPORA, REFERENCE, corpus_source
+
+PART = "part2"
+VARIANTS = sorted((CORPORA / "correct").glob("variant_p2_*.py"))
+MUTANTS = sorted((CORPORA / "mutants").glob(f"{PART}_*.py"))
+FIXED = [((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4), ((5, 4, 3, 2, 1), "relu", 6),
+         ((2, 3, 1), "relu", 1)]
+
+
+def header(path):
+    """{'part', 'mistake', 'named'} from a mutant's leading comments."""
+    return dict(re.findall(r"^# (part|mistake|named): (\S+)$", Path(path).read_text(), re.MULTILINE))
+
+
+_GRADED = {}
+
+
+def graded(harness, path):
+    """All parts' outcomes for the reference overridden by `path`, graded once per session."""
+    if path not in _GRADED:
+        _GRADED[path] = harness.grade(corpus_source(REFERENCE, path))
+    return _GRADED[path]
+
+
+def network(dims, activation, m, seed=0):
+    return checks.draw_network(np.random.default_rng(seed), dims, activation, m)
+
+
+def numpy_backprop(net, mistake=None):
+    return ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y, mistake)
+
+
+def tape(net):
+    return ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+
+
+# -- the references agree ------------------------------------------------------
+
+@pytest.mark.parametrize("dims, activation, m", FIXED)
+def test_finite_differences_agree_with_gradient_tape(dims, activation, m):
+    net = network(dims, activation, m)
+    fd = ref.finite_differences(net.layer_dims, activation, net.parameters, net.X, net.Y)
+    expected = tape(net)["gradients"]
+    for key in expected:
+        np.testing.assert_allclose(fd[key], expected[key], rtol=1e-6, atol=1e-9, err_msg=key)
+
+
+@pytest.mark.parametrize("dims, activation, m", FIXED)
+def test_numpy_backprop_agrees_with_gradient_tape(dims, activation, m):
+    net = network(dims, activation, m)
+    got, expected = numpy_backprop(net), tape(net)
+    for key in expected["gradients"]:
+        np.testing.assert_allclose(got["gradients"][key], expected["gradients"][key], rtol=1e-12, atol=1e-15)
+    for key in expected["dZ"]:
+        np.testing.assert_allclose(got["dZ"][key], expected["dZ"][key], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dims, activation, m", FIXED)
+def test_reference_solution_agrees_with_gradient_tape(dims, activation, m):
+    namespace = {"__name__": "reference"}
+    exec(REFERENCE.read_text(), namespace)
+    net = network(dims, activation, m)
+    model = namespace["DeepNeuralNetwork"](list(dims), activation, "xavier")
+    model.parameters = {k: v.copy() for k, v in net.parameters.items()}
+    model.forward_propagation(net.X.copy())
+    got = model.backward_propagation(net.X.copy(), net.Y.copy())
+    expected = tape(net)["gradients"]
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, atol=1e-15)
+
+
+def test_forward_pass_mirrors_the_kit():
+    namespace = {"__name__": "reference"}
+    exec(REFERENCE.read_text(), namespace)
+    net = network((3, 4, 2, 1), "tanh", 5)
+    model = namespace["DeepNeuralNetwork"]([3, 4, 2, 1], "tanh", "xavier")
+    model.parameters = {k: v.copy() for k, v in net.parameters.items()}
+    AL = model.forward_propagation(net.X.copy())
+    cache = ref.forward(net.layer_dims, "tanh", net.parameters, net.X)
+    assert np.array_equal(AL, cache["A3"])
+    assert ref.cost(AL, net.Y) == pytest.approx(float(model.compute_cost(AL, net.Y)), rel=1e-15)
+
+
+def test_memoised_references_return_the_same_object_for_equal_inputs():
+    a, b = network((3, 2, 1), "relu", 4), network((3, 2, 1), "relu", 4)
+    assert tape(a) is tape(b)
+
+
+# -- inputs keep away from kinks and saturation --------------------------------------
+
+@pytest.mark.parametrize("seed", range(20))
+def test_drawn_networks_avoid_kinks_and_saturation(seed):
+    rng = np.random.default_rng(seed)
+    activation = ["sigmoid", "tanh", "relu"][seed % 3]
+    dims = [int(rng.integers(1, 7)) for _ in range(int(rng.integers(2, 6)))] + [1]
+    net = checks.draw_network(rng, dims, activation, int(rng.integers(1, 9)))
+    cache = ref.forward(net.layer_dims, activation, net.parameters, net.X)
+    for l in range(1, net.L + 1):
+        assert np.min(np.abs(cache[f"Z{l}"])) > checks.KINK_MARGIN
+        if l < net.L and activation != "relu":
+            assert np.max(np.abs(cache[f"Z{l}"])) < checks.SATURATION
+    assert np.all((cache[f"A{net.L}"] > 0.05) & (cache[f"A{net.L}"] < 0.95))
+
+
+def test_the_A_minus_Y_shortcut_stays_well_inside_the_tolerance():
+    # dZ = AL - Y drops the cost's 1e-8 guards; on 150 random networks its error must stay
+    # below a fifth of what the checks allow, so no correct submission is near the edge.
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for i in range(150):
+        dims = [int(rng.integers(1, 7)) for _ in range(int(rng.integers(2, 6)))] + [1]
+        net = checks.draw_network(rng, dims, ["sigmoid", "tanh", "relu"][i % 3], int(rng.integers(1, 9)))
+        cache = ref.forward(net.layer_dims, net.activation, net.parameters, net.X)
+        dZ = cache[f"A{net.L}"] - net.Y
+        shortcut = {}
+        for l in range(net.L, 0, -1):
+            shortcut[f"dW{l}"] = dZ @ cache[f"A{l - 1}"].T / net.m
+            shortcut[f"db{l}"] = dZ.sum(axis=1, keepdims=True) / net.m
+            if l > 1:
+                dZ = (net.parameters[f"W{l}"].T @ dZ) * ref.activate_derivative(cache[f"Z{l - 1}"], net.activation)
+        expected = tape(net)["gradients"]
+        atol = checks.tolerance(expected)
+        for key in expected:
+            allowed = checks.GRAD_RTOL * np.maximum(np.abs(shortcut[key]), np.abs(expected[key])) + atol
+            worst = max(worst, float(np.max(np.abs(shortcut[key] - expected[key]) / allowed)))
+    assert worst < 0.2
+
+
+# -- naming mistakes --------------------------------------------------------------
+
+@pytest.mark.parametrize("mistake", list(ref.MISTAKES))
+def test_every_known_mistake_changes_the_gradients_of_some_fixed_network(mistake):
+    changed = False
+    for dims, activation, m in FIXED + [((3, 3, 3, 1), "tanh", 4), ((1, 1, 1, 1), "tanh", 3)]:
+        net = network(dims, activation, m)
+        wrong, right = numpy_backprop(net, mistake), numpy_backprop(net)
+        if wrong is None:
+            continue
+        changed |= any(wrong["gradients"][k].shape != right["gradients"][k].shape
+                       or not np.allclose(wrong["gradients"][k], right["gradients"][k]) for k in right["gradients"])
+    assert changed
+
+
+@pytest.mark.parametrize("mistake", [m for m in ref.MISTAKES if m not in ("dW_transposed", "A_l_instead_of_A_prev", "db_wrong_axis")])
+def test_identify_names_each_value_mistake_from_its_own_output(mistake):
+    # wrong_layer_W only runs without a shape error when every layer has one unit.
+    net = network((1, 1, 1, 1) if mistake == "wrong_layer_W" else (3, 4, 2, 1), "tanh", 5)
+    wrong = numpy_backprop(net, mistake)
+    expected = tape(net)["gradients"]
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_values(wrong["gradients"], expected, net, "the reference")
+    assert failure.value.mistake == mistake
+
+
+def test_a_constant_factor_is_reported_as_such():
+    net = network((3, 4, 2, 1), "relu", 5)
+    expected = tape(net)["gradients"]
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_values({k: 0.5 * g for k, g in expected.items()}, expected, net, "the reference")
+    assert failure.value.mistake == "constant_factor"
+    assert "0.5 times" in failure.value.feedback
+
+
+def test_feedback_names_the_first_wrong_layer_from_the_output_and_its_worst_entry():
+    net = network((3, 4, 2, 1), "tanh", 5)
+    expected = tape(net)["gradients"]
+    got = dict(expected)
+    got["dW2"] = expected["dW2"].copy()
+    got["dW2"][1, 2] += 1.0
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_values(got, expected, net, "the reference")
+    text = failure.value.feedback
+    assert "`dW2` (layer 2)" in text and "index (1, 2)" in text
+    assert "layers 3, 1 right; layer 2 wrong" in text
+
+
+# -- the checks ---------------------------------------------------------------------
+
+def test_about_half_of_the_points_are_hidden(harness):
+    part = harness.grading.parts[PART]
+    hidden = sum(part.checks[c.name] for c in all_checks() if c.part == PART and c.hidden)
+    assert 0.4 * part.points <= hidden <= 0.6 * part.points
+
+
+def test_the_reference_gets_full_marks_in_every_part(harness):
+    outcomes = graded(harness, REFERENCE)
+    assert [k for k, o in outcomes.items() if not o.passed] == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda p: p.stem)
+def test_a_correct_variant_gets_full_marks_in_every_part(harness, variant):
+    outcomes = graded(harness, variant)
+    assert {k: o.feedback for k, o in outcomes.items() if not o.passed} == {}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda p: p.stem)
+def test_a_mutant_loses_points_in_its_own_part_only(harness, mutant):
+    info = header(mutant)
+    assert info["part"] == PART
+    outcomes = graded(harness, mutant)
+    assert any(not o.passed for k, o in outcomes.items() if k[0] == PART)
+    assert {k: o.feedback for k, o in outcomes.items() if k[0] != PART and not o.passed} == {}
+
+
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if header(m)["named"] == "yes"], ids=lambda p: p.stem)
+def test_a_named_mutant_is_named_in_its_feedback(harness, mutant):
+    mistake = header(mutant)["mistake"]
+    failed = [o for k, o in graded(harness, mutant).items() if k[0] == PART and not o.passed]
+    assert any(o.mistake == mistake or mistake in o.feedback for o in failed), \
+        [(o.name, o.mistake) for o in failed]
+
+
+def test_there_are_ten_mutants_and_most_are_named():
+    named = [m for m in MUTANTS if header(m)["named"] == "yes"]
+    assert len(MUTANTS) >= 10
+    assert len(named) >= 0.8 * len(MUTANTS)
+
+
+@pytest.mark.slow
+def test_every_check_fails_on_some_mutant(harness):
+    names = [c.name for c in all_checks() if c.part == PART]
+    failing = {k[1] for m in MUTANTS for k, o in graded(harness, m).items() if k[0] == PART and not o.passed}
+    assert [n for n in names if n not in failing] == []
+
+
+def test_grading_the_same_mutant_twice_gives_the_same_feedback(harness):
+    mutant = CORPORA / "mutants" / f"{PART}_sign_flipped.py"
+    source = corpus_source(REFERENCE, mutant)
+    first, second = harness.grade(source, parts=[PART]), harness.grade(source, parts=[PART])
+    assert [(k, o.passed, o.feedback) for k, o in first.items()] == \
+           [(k, o.passed, o.feedback) for k, o in second.items()]
+
+
+def test_feedback_shows_the_input_and_the_likely_mistake(harness):
+    outcomes = graded(harness, CORPORA / "mutants" / f"{PART}_missing_1_over_m.py")
+    feedback = outcomes[(PART, "finite_differences")].feedback
+    assert "layer_dims=[4, 3, 1], activation='sigmoid', a batch of 5 examples" in feedback
+    assert "Likely mistake: your gradients are m times too large" in feedback
+    assert "relative error" in feedback
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(50))
+def test_the_reference_passes_with_any_seed(harness, seed):
+    outcomes = harness.grade(REFERENCE.read_text(), parts=[PART], seed=seed)
+    assert {k: o.feedback for k, o in outcomes.items() if not o.passed} == {}
+
+
+HUGE = '''
+class DeepNeuralNetwork(DeepNeuralNetwork):
+    def backward_propagation(self, X, Y):
+        L = self.num_layers
+        self.gradient_norms = {f'layer_{l}': {'dW_norm': 1e300, 'db_norm': -1e300, 'dZ_norm': 1e300}
+                               for l in range(1, L + 1)}
+        grads = {f'd{n}{l}': np.full(self.parameters[f'{n}{l}'].shape, (-1) ** l * 1e300)
+                 for l in range(1, L + 1) for n in ('W', 'b')}
+        self.parameters = {k: v * 1e300 for k, v in self.parameters.items()}
+        return grads
+'''
+
+
+def test_huge_values_fail_every_value_check_without_a_grader_error(harness):
+    outcomes = harness.grade(REFERENCE.read_text() + "\n\n" + HUGE, parts=[PART])
+    # Finite float64 arrays of the right shapes: only the structure check may pass.
+    assert [k[1] for k, o in outcomes.items() if o.passed] == ["returns_gradient_dict"]
+    assert [o.detail for o in outcomes.values() if o.mistake == "grader_error"] == []
+
+
+@pytest.mark.parametrize("norm, mistake", [("np.linalg.norm(x, 2)", "spectral_norm"),
+                                           ("np.sum(np.abs(x))", "l1_norm"),
+                                           ("np.sum(x ** 2)", "squared_norm")])
+def test_a_wrong_kind_of_norm_is_named(norm, mistake):
+    net = network((3, 4, 3, 1), "tanh", 5)
+    right = tape(net)
+    out = {"gradients": right["gradients"], "parameters": net.parameters, "gradient_norms": {
+        f"layer_{l}": {k: eval(norm, {"np": np, "x": right["gradients"][f"{k[:2]}{l}"]}) if k != "dZ_norm"
+                       else float(np.linalg.norm(right["dZ"][f"dZ{l}"])) for k in ("dW_norm", "db_norm", "dZ_norm")}
+        for l in range(1, net.L + 1)}}
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_norms(out, net)
+    assert failure.value.mistake == mistake
