@@ -28,7 +28,7 @@ def extract(cells):
         source = _transform(cell["source"])
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError) as error:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             line = getattr(error, "lineno", None) or "?"
             problems.append(f"Cell {cell['index'] + 1} has a syntax error at line {line}: "
                             f"{getattr(error, 'msg', error)}. Nothing in that cell could be graded.")

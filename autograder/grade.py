@@ -3,8 +3,13 @@
 Runs in a grading process (which has TensorFlow and the references loaded);
 the student's code runs only in the worker. Each check gets a live worker
 with the submission loaded: after a crash the worker is restarted for the
-next check, after a timeout the rest of that part is skipped (a stub that
-loops forever would otherwise cost minutes per check).
+next check, after a timeout (or a second crash) the rest of that part is
+skipped (a stub that loops forever would otherwise cost minutes per check).
+
+What the sandbox refused or noticed (a process started, a write outside the
+scratch folder, a timeout, a crash, output over the limit, memory) becomes an
+entry {"kind": "sandbox", "message": ...} in `Graded.errors`, once per kind of
+event, so the student and the TA can see what happened.
 """
 import time
 from dataclasses import dataclass, field
@@ -62,9 +67,11 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
     deadline = started + grading.limits.submission_timeout
     limits = grading.limits
     errors, outcomes, artifacts = [], [], {}
-    worker, stubs = _fresh_worker(supply, kit, statements, limits, errors)
-    stopped_parts = {}  # part -> why its remaining checks are skipped
+    notes = []          # sandbox notes, in the order they happened, each once
     printed = []
+    worker, stubs = _fresh_worker(supply, kit, statements, limits, errors, notes)
+    stopped_parts = {}  # part -> why its remaining checks are skipped
+    crashes = {}        # part -> crashes of the worker so far
     try:
         for check in checks:
             if parts and check.part not in parts:
@@ -75,51 +82,96 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
                 outcomes.append(Outcome(check.part, check.name, False, reason, "skipped"))
                 continue
             if worker.dead:
-                printed.append(worker.output(limits.output_chars))
-                worker.remove()
-                worker, stubs = _fresh_worker(supply, kit, statements, limits, errors)
+                _retire(worker, limits, printed, notes)
+                worker, stubs = _fresh_worker(supply, kit, statements, limits, errors, notes)
             ctx = Context(grading.seed, check.part, check.name, grading.max_examples)
             outcome = _run(check, Student(worker, limits.call_timeout), ctx, stopped_parts)
             outcome.seconds = time.monotonic() - t0
             outcomes.append(outcome)
+            if worker.dead:  # it was live when the check began: this check is what it died of
+                _note_problem(check.part, worker, limits, notes, crashes, stopped_parts)
             if outcome.mistake == "grader_error":
                 errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
             if ctx.artifacts:
                 artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
-        if probe and time.monotonic() < deadline:
-            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, errors, stubs, parts))
+        # A submission whose definitions could not be loaded has nothing to plot.
+        if probe and stubs and time.monotonic() < deadline:
+            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, stubs, parts, notes))
     finally:
-        printed.append(worker.output(limits.output_chars))
-        worker.remove()
+        _retire(worker, limits, printed, notes)
+    errors.extend({"kind": "sandbox", "message": note} for note in notes)
     output = "".join(printed)[: limits.output_chars]
     return Graded(outcomes, errors, output, artifacts, time.monotonic() - started)
 
 
-def _probe(probe, supply, worker, kit, statements, limits, errors, stubs, parts):
+def _retire(worker, limits, printed, notes):
+    """Keep what a finished worker printed and noticed, then end it and everything it started."""
+    printed.append(worker.output(limits.output_chars))
+    if worker.output_truncated(limits.output_chars):
+        _add(notes, f"Printed more than {limits.output_chars} characters; the output was truncated.")
+    worker.remove()  # after this, worker.notes also holds processes left running
+    for note in worker.notes:
+        _add(notes, note)
+
+
+def _add(notes, text):
+    if text not in notes:
+        notes.append(text)
+
+
+def _note_problem(part, worker, limits, notes, crashes, stopped_parts):
+    """Name a timeout or a crash for the TA; a second crash in a part skips the rest of it."""
+    if worker.dead_kind == "timeout":
+        _add(notes, f"Timed out in {part} (`{PART_STUBS[part]}` did not finish within "
+                    f"{limits.call_timeout:g} s: an infinite loop?).")
+        return
+    _add(notes, f"The Python process running your code crashed in {part} ({worker.dead}).")
+    crashes[part] = crashes.get(part, 0) + 1
+    if crashes[part] >= 2:
+        stopped_parts.setdefault(part, "your code crashed the Python process running it twice in this part.")
+
+
+def _probe(probe, supply, worker, kit, statements, limits, stubs, parts, notes):
+    """Collect plot data on the live worker (or a fresh one if it died); failures cost nothing."""
+    own = None
     if worker.dead:
-        worker.remove()
-        worker, stubs = _fresh_worker(supply, kit, statements, limits, [])
+        own = worker = _fresh_worker(supply, kit, statements, limits, [], notes)[0]
     try:
         return probe(Student(worker, limits.call_timeout), stubs, parts) or {}
     except Exception:  # plots are a courtesy: a failing probe costs nothing
         return {}
     finally:
-        worker.remove()
+        if own is not None:
+            own.remove()
+            for note in own.notes:
+                _add(notes, note)
 
 
-def _fresh_worker(supply, kit, statements, limits, errors):
+def _fresh_worker(supply, kit, statements, limits, errors, notes):
     worker = supply.take()
     try:
         report = worker.call("load", limits.load_timeout, kit=kit, student=statements)
     except WorkerProblem as problem:
+        if problem.kind == "timeout":
+            _add(notes, f"Timed out while loading your definitions (the code outside functions ran for "
+                        f"more than {limits.load_timeout:g} s: an infinite loop?).")
+        else:
+            _add(notes, f"The Python process running your code crashed while loading your definitions "
+                        f"({worker.dead}).")
         if not any(e["message"].startswith("Loading") for e in errors):
             errors.append({"kind": "student", "message": f"Loading your definitions failed: {problem}"})
         return worker, {}
-    for error in report.get("errors", []):
-        message = (f"Cell {error['cell']}, line {error['line']}: {error['type']}: {error['message']}")
+    if type(report) is not dict:
+        report = {}
+    for error in report.get("errors", []) if type(report.get("errors")) is list else []:
+        if type(error) is not dict:
+            continue
+        message = (f"Cell {error.get('cell')}, line {error.get('line')}: {error.get('type')}: "
+                   f"{str(error.get('message', ''))[:2000]}")
         if message not in (e["message"] for e in errors):
             errors.append({"kind": "student", "message": message})
-    return worker, report.get("stubs", {})
+    stubs = report.get("stubs")
+    return worker, ({str(k): v is True for k, v in stubs.items()} if type(stubs) is dict else {})
 
 
 def _skip_reason(check, stubs, stopped_parts, deadline):

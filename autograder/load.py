@@ -98,9 +98,12 @@ def _python_cells(text):
 
 def _notebook_cells(data, problems):
     try:
-        notebook = json.loads(data.decode("utf-8", "replace"))
+        notebook = json.loads(data.decode("utf-8-sig", "replace"))  # -sig: an editor's byte order mark
     except ValueError as error:
         problems.append(f"The file is not valid JSON, so it is not a notebook Jupyter can open ({error}).")
+        return []
+    except RecursionError:  # "[[[[..." 100 000 deep: the parser's stack, not the batch, must give up
+        problems.append("The file is not a notebook Jupyter can open (its JSON is nested too deeply).")
         return []
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
@@ -117,5 +120,7 @@ def _notebook_cells(data, problems):
             continue
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
+        if not isinstance(nbgrader.get("grade_id", ""), str):  # later used as a dictionary key
+            nbgrader = {key: value for key, value in nbgrader.items() if key != "grade_id"}
         result.append({"index": index, "source": source, "nbgrader": nbgrader})
     return result

@@ -1,13 +1,22 @@
 """Grader side of the worker processes: start, call with a timeout, kill.
 
 A worker is `python -I autograder/worker/main.py`, which imports NumPy and the
-standard library only. The grader sends requests and reads replies on two
-pipes, with a deadline on every call; the worker's own stdout and stderr go
-to a file in its scratch directory, of which only the start is ever read.
+standard library only and confines itself (worker/sandbox.py says how, and
+what the fallback without root is). The grader sends requests and reads
+replies on two pipes, with a deadline on every call. Replies are decoded by
+wire.decode, which builds plain values only; a reply that is not well-formed
+plain data is a crash of the worker, never a fault of the grader. The
+worker's stdout and stderr go to an unnamed temporary file the grader holds,
+of which only the start is ever read.
+
+Each worker collects `notes`: short sentences for the TA about what the
+sandbox refused or noticed (sent by the worker with its replies, or seen
+here: a process left running, output over the limit).
 """
 import json
 import os
 import pwd
+import secrets
 import selectors
 import shutil
 import signal
@@ -20,6 +29,26 @@ from pathlib import Path
 from .worker import wire
 
 WORKER_MAIN = Path(__file__).parent / "worker" / "main.py"
+PACKAGE = Path(__file__).resolve().parent
+MAX_NOTES = 20
+NOTE_CHARS = 300
+
+
+def default_hidden():
+    """Course files every worker is kept from, whatever the caller passes as `hide`.
+
+    The repository (solutions, the release source, the grader's checks), this
+    package wherever it is installed, nbgrader's exchange, and the gradebook and
+    exchange named by GRADLAB_GRADEBOOK / GRADLAB_EXCHANGE. The sandbox adds the
+    shared places (/tmp, /home, /srv, ...)."""
+    from .config import REPO
+
+    paths = [str(REPO), str(PACKAGE), "/srv/nbgrader"]
+    for variable in ("GRADLAB_GRADEBOOK", "GRADLAB_EXCHANGE"):
+        value = os.environ.get(variable, "")
+        if value:
+            paths.append(value)
+    return paths
 
 
 class WorkerProblem(Exception):
@@ -44,10 +73,11 @@ class StudentError(Exception):
     """The student's code raised an exception during the call."""
 
     def __init__(self, info):
-        self.type = str(info.get("type", "Exception"))
-        self.builtin_types = [str(t) for t in info.get("builtin_types", [])]
-        self.message = str(info.get("message", ""))
-        self.traceback = str(info.get("traceback", ""))
+        self.type = str(info.get("type", "Exception"))[:100]
+        self.builtin_types = [str(t)[:100] for t in info.get("builtin_types", [])
+                              if type(t) is str][:50]
+        self.message = str(info.get("message", ""))[:2000]
+        self.traceback = str(info.get("traceback", ""))[-4000:]
         super().__init__(f"{self.type}: {self.message}")
 
     def is_a(self, builtin_name):
@@ -67,25 +97,32 @@ class Worker:
 
     def __init__(self, limits, hide=()):
         self.limits = limits
-        self.scratch = tempfile.mkdtemp(prefix="gradlab-worker-")
-        # Everything the worker imports is loaded before the hiding; only the scratch
-        # directory is used after it, so no hidden folder may contain it.
-        self.hide = [str(p) for p in hide if not self.scratch.startswith(str(p).rstrip("/") + "/")]
-        self.output_path = os.path.join(self.scratch, "output.log")
+        if os.geteuid() == 0:
+            # Only a name: the worker mounts a private tmpfs there inside its own mount namespace
+            # (or makes the folder itself, if it gets no namespace), so nothing is left on disk.
+            self.scratch = os.path.join(tempfile.gettempdir(), f"gradlab-worker-{secrets.token_hex(8)}")
+        else:
+            self.scratch = tempfile.mkdtemp(prefix="gradlab-worker-")  # 0700: this user's only
+        self.hide = sorted({str(p) for p in [*hide, *default_hidden()]})
         self.process = None
-        self.dead = None  # why the worker stopped answering, once it has
+        self.dead = None         # why the worker stopped answering, once it has
+        self.dead_kind = None    # "timeout" or "crash", once it has
+        self.notes = []          # sentences for the TA, in the order they happened
+        self.confinement = []    # the sandbox layers the worker reported at load
+        self._output = None
+        self._seq = 0            # numbers requests; a reply must carry its request's number
         self._start()
 
     def _start(self):
         uid, gid = _unprivileged_ids()
-        output = open(self.output_path, "wb")
-        if os.geteuid() == 0:
-            os.chown(self.scratch, uid, gid)
-            os.chown(self.output_path, uid, gid)
+        root = os.geteuid() == 0
+        # Unnamed: nothing on disk for another worker to find, gone when the grader closes it.
+        self._output = tempfile.TemporaryFile(prefix="gradlab-output-")
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         config = {
             "request_fd": request_r, "reply_fd": reply_w, "scratch": self.scratch,
+            "private_scratch": root, "grader_pid": os.getpid(),
             "uid": uid, "gid": gid, "hide": self.hide,
             "memory_mb": self.limits.memory_mb, "cpu_seconds": self.limits.cpu_seconds,
             "file_size_mb": self.limits.file_size_mb, "max_processes": self.limits.max_processes,
@@ -96,30 +133,65 @@ class Worker:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER_MAIN), json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env, cwd=self.scratch,
-            pass_fds=(request_r, reply_w), start_new_session=True, close_fds=True)
-        output.close()
+            stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, env=env,
+            cwd="/", pass_fds=(request_r, reply_w), start_new_session=True, close_fds=True)
         os.close(request_r)
         os.close(reply_w)
+        os.set_blocking(self._request_w, False)
 
     # -- calls ---------------------------------------------------------------
     def call(self, op, timeout, **args):
         """Run one operation in the worker and return its decoded value."""
         if self.dead:
             raise WorkerCrashed(f"the worker had already stopped ({self.dead})")
-        message = json.dumps({"op": op, "args": wire.encode(args)}, allow_nan=False).encode()
+        self._seq += 1
+        message = json.dumps({"op": op, "args": wire.encode(args), "seq": self._seq}, allow_nan=False).encode()
+        deadline = time.monotonic() + timeout
+        self._send(wire.HEADER.pack(len(message)) + message, deadline, timeout)
+        while True:
+            reply = self._read_reply(deadline, timeout)
+            self._take_notes(reply.get("notes"))
+            if reply.get("seq") == self._seq:
+                break
+            # Out of step: the student's code wrote to the reply pipe itself. The forged message is
+            # dropped and the real reply awaited, so the forgery costs no later check.
+            self.note("Wrote to the grader's reply channel (a forged reply); the grader noticed.")
         try:
-            os.write(self._request_w, wire.HEADER.pack(len(message)) + message)
-        except OSError:
-            self._died("it closed its input")
-        reply = self._read_reply(time.monotonic() + timeout, timeout)
-        if "ok" in reply:
-            return wire.decode(reply["ok"])
-        if "missing" in reply:
-            raise StubMissing(str(reply["missing"]))
+            if "ok" in reply:
+                value = wire.decode(reply["ok"])
+                if op == "load" and type(value) is dict and type(value.get("confinement")) is list:
+                    self.confinement = [str(c) for c in value["confinement"]]
+                return value
+            if "missing" in reply:
+                raise StubMissing(str(reply["missing"])[:500])
+        except wire.WireError as error:
+            self._died(f"it sent a reply that is not plain data ({error})")
         if "error" in reply and isinstance(reply["error"], dict):
             raise StudentError(reply["error"])
-        raise WorkerCrashed("the worker sent a reply the grader does not understand")
+        self._died("it sent a reply the grader does not understand")
+
+    def _send(self, data, deadline, timeout):
+        # Non-blocking, with the call's deadline: a worker that stopped reading cannot hang the grader.
+        view = memoryview(data)
+        try:
+            view = view[os.write(self._request_w, view):]  # the usual case: the pipe takes it all
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._died(self._exit_description())
+        if not view:
+            return
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._request_w, selectors.EVENT_WRITE)
+            while view:
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    self._timed_out(timeout)
+                try:
+                    view = view[os.write(self._request_w, view):]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    self._died(self._exit_description())
 
     def _read_reply(self, deadline, timeout):
         def read_exactly(n):
@@ -137,21 +209,33 @@ class Worker:
 
         try:
             reply = wire.read_message(read_exactly)
-        except (wire.WireError, ValueError, UnicodeDecodeError) as error:
+        except wire.WireError as error:
             self._died(f"it sent a malformed reply ({error})")
-        if not isinstance(reply, dict):
+        if type(reply) is not dict:
             self._died("it sent a malformed reply")
         return reply
 
+    def _take_notes(self, notes):
+        # The worker's notes are the student's process talking: plain short strings, a few at most.
+        if type(notes) is not list:
+            return
+        for text in notes[:MAX_NOTES]:
+            if type(text) is str:
+                self.note(text[:NOTE_CHARS])
+
+    def note(self, text):
+        if text not in self.notes and len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
+
     def _timed_out(self, timeout):
         self.stop()
-        self.dead = f"a call took longer than {timeout:g} s"
+        self.dead, self.dead_kind = f"a call took longer than {timeout:g} s", CallTimeout.kind
         raise CallTimeout(f"your code did not finish within {timeout:g} seconds "
                           "(an infinite loop, or far too much work for a small input)")
 
     def _died(self, why):
         self.stop()
-        self.dead = why
+        self.dead, self.dead_kind = why, WorkerCrashed.kind
         raise WorkerCrashed(f"the Python process running your code stopped: {why}")
 
     def _exit_description(self):
@@ -164,30 +248,53 @@ class Worker:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = str(-code)
-            return f"killed by signal {name}" + (" (CPU time limit)" if name == "SIGXCPU" else "")
+            hints = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (out of CPU time or memory?)",
+                     "SIGSEGV": " (a segmentation fault)"}
+            return f"killed by signal {name}{hints.get(name, '')}"
         return f"it exited with code {code} (sys.exit or os._exit in your code?)"
 
     # -- output and shutdown -------------------------------------------------
     def output(self, limit):
         """The first `limit` characters the student's code printed."""
         try:
-            with open(self.output_path, "rb") as handle:
-                return handle.read(limit).decode("utf-8", "replace")
-        except OSError:
+            return os.pread(self._output.fileno(), 4 * limit + 4, 0).decode("utf-8", "replace")[:limit]
+        except (OSError, ValueError, AttributeError):
             return ""
 
+    def output_truncated(self, limit):
+        """True when the student's code printed more than `limit` characters."""
+        try:
+            size = os.fstat(self._output.fileno()).st_size
+        except (OSError, ValueError, AttributeError):
+            return False
+        if size <= limit:
+            return False
+        return len(os.pread(self._output.fileno(), 4 * limit + 4, 0).decode("utf-8", "replace")) > limit
+
     def stop(self):
-        """Kill the worker's whole process group and close the pipes."""
+        """End the worker and everything it started, and close the pipes."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        strays = self._strays()
+        if self.process.poll() is None and ("process namespace" in self.confinement
+                                            or (not self.confinement and os.geteuid() == 0)):
+            # The supervisor kills its child, PID 1 of the namespace: the kernel then kills and
+            # reaps everything else in it, and the supervisor reaps the child (no zombies).
+            _signal(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        _signal(-self.process.pid, signal.SIGKILL)  # the process group (the fallback's main tool)
+        for pid in strays:  # the ones that left the group with setsid
+            _signal(pid, signal.SIGKILL)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if strays:
+            self.note(f"Left {len(strays)} process{'es' if len(strays) > 1 else ''} running in the "
+                      "background; killed when grading ended.")
         for fd in (self._request_w, self._reply_r):
             try:
                 os.close(fd)
@@ -195,8 +302,28 @@ class Worker:
                 pass
         self.process = None
 
+    def _strays(self):
+        """Processes the student's code started that are still running (their pids)."""
+        try:
+            import psutil
+        except ImportError:
+            return []
+        try:
+            descendants = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        # Under the supervisor, its one child runs the student's code; anything else is a stray.
+        # (Before the load reply says whether there is a supervisor, running as root means there is.)
+        worker_pids = {self.process.pid}
+        if "process namespace" in self.confinement or (not self.confinement and os.geteuid() == 0):
+            worker_pids |= {p.pid for p in descendants if _ppid(p) == self.process.pid}
+        return [p.pid for p in descendants if p.pid not in worker_pids]
+
     def remove(self):
         self.stop()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self):
@@ -204,3 +331,20 @@ class Worker:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _signal(pid, number):
+    try:
+        if pid < 0:
+            os.killpg(-pid, number)
+        else:
+            os.kill(pid, number)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _ppid(process):
+    try:
+        return process.ppid()
+    except Exception:  # psutil.Error: the process is gone
+        return None

@@ -1,5 +1,16 @@
-"""Student code runs only in sandboxed workers: what it does there costs one call, no more."""
+"""Student code runs only in sandboxed workers: what it does there costs one call, no more.
+
+The tests marked `root` check the kernel-level layers (namespaces, read-only
+file system, private scratch, seccomp, unprivileged user); each attacks one
+layer with the layers in front of it out of the way (the audit hook in
+particular is only a first line: Python code can get around it).
+"""
+import json
 import os
+import subprocess
+import sys
+import tempfile
+import textwrap
 import time
 
 import numpy as np
@@ -8,17 +19,20 @@ import pytest
 
 from autograder.config import REPO, Limits
 from autograder.extract import extract
+from autograder.worker import wire
 from autograder.workers import CallTimeout, StudentError, Worker, WorkerCrashed
 from harness import REFERENCE
+
+root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level sandbox needs root")
 
 KIT = extract([{"index": 0, "source": REFERENCE.read_text()}])[0]
 GRADS = {"dW1": np.full((2, 2), 3.0), "db1": np.ones((2, 1))}
 
 
-def worker_with(body, **limits):
+def worker_with(body, hide=(), **limits):
     """A worker whose clip_gradients is `body` (indented function body)."""
     source = "import os, sys\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n" + body
-    worker = Worker(Limits(**limits), hide=[str(REPO)])
+    worker = Worker(Limits(**limits), hide=[str(REPO), *hide])
     statements, problems = extract([{"index": 0, "source": source}])
     assert not problems
     worker.call("load", 20, kit=KIT, student=statements)
@@ -72,7 +86,7 @@ def test_printing_100_mb_is_capped_and_the_call_still_returns():
     with worker_with(body, output_chars=1000) as w:
         clip(w)
         assert len(w.output(10_000)) <= 10_000
-        assert os.path.getsize(w.output_path) <= 8 * 2**20 + 1000
+        assert os.fstat(w._output.fileno()).st_size <= 8 * 2**20 + 1000
 
 
 def test_a_memory_bomb_fails_inside_the_worker_only():
@@ -81,7 +95,7 @@ def test_a_memory_bomb_fails_inside_the_worker_only():
             clip(w)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="confinement beyond rlimits needs root")
+@root
 def test_the_worker_cannot_read_the_course_files_write_outside_scratch_or_start_processes():
     body = ("    found = []\n"
             "    try:\n        found.append(len(os.listdir(%r)))\n    except OSError:\n        found.append(-1)\n"
@@ -97,8 +111,295 @@ def test_the_worker_cannot_read_the_course_files_write_outside_scratch_or_start_
         assert not os.path.exists("/tmp/gradlab-escape")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="confinement beyond rlimits needs root")
+@root
 def test_the_worker_runs_unprivileged_without_network():
     with worker_with("    return gradients, {}\n") as w:
         report = w.call("load", 20, kit=[], student=[])
         assert {"unprivileged user", "no network", "audit hook"} <= set(report["confinement"])
+
+
+def returned(worker, timeout=5):
+    """What the student's clip_gradients returned as its first value."""
+    return clip(worker, timeout)["result"][0]
+
+
+@root
+def test_the_worker_reports_every_layer_of_its_sandbox():
+    with worker_with("    return gradients, {}\n") as w:
+        assert set(w.confinement) >= {
+            "resource limits", "no network", "course files hidden", "read-only file system",
+            "private scratch", "process namespace", "own processes only", "unprivileged user",
+            "no_new_privs", "no new programs or processes", "audit hook"}
+
+
+@root
+def test_student_code_runs_as_pid_1_of_its_own_namespace_and_sees_no_other_process():
+    body = "    return [os.getpid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit())], {}\n"
+    with worker_with(body) as w:
+        pid, visible = returned(w)
+        assert pid == 1 and visible == [1]
+
+
+@root
+def test_a_write_the_audit_hook_cannot_see_is_refused_by_the_read_only_file_system():
+    # With dir_fd, the hook only sees a relative name (inside the scratch folder, as far as it can
+    # tell); the kernel sees /tmp and refuses.
+    body = textwrap.indent(textwrap.dedent("""\
+        results = []
+        for folder in ('/tmp', '/var/tmp', %r):
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+                os.close(os.open('gradlab-dirfd-escape', os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+                results.append('written')
+            except OSError as error:
+                results.append(type(error).__name__)
+        return results, {}
+        """ % tempfile.gettempdir()), "    ")
+    with worker_with(body) as w:
+        assert "written" not in returned(w)
+    assert not os.path.exists(os.path.join(tempfile.gettempdir(), "gradlab-dirfd-escape"))
+    assert not os.path.exists("/var/tmp/gradlab-dirfd-escape")
+
+
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="no seccomp table here")
+def test_the_seccomp_filter_refuses_new_programs_and_processes_but_allows_threads():
+    # The filter alone, in a process of its own: no audit hook in front of it.
+    script = textwrap.dedent("""\
+        import os, sys, threading
+        sys.path.insert(0, %r)
+        import sandbox
+        assert sandbox._no_new_privs()
+        sandbox._seccomp()
+        outcomes = []
+        for attempt in (os.fork, lambda: os.execv('/bin/true', ['true']),
+                        lambda: os.posix_spawn('/bin/true', ['true'], {})):
+            try:
+                attempt()
+                outcomes.append('allowed')
+            except OSError as error:
+                outcomes.append(error.errno)
+        thread = threading.Thread(target=outcomes.append, args=('thread ran',))
+        thread.start()
+        thread.join()
+        print(outcomes, sandbox.APPLIED)
+        """ % str(REPO / "autograder" / "worker"))
+    done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[1, 1, 1, 'thread ran'] ['no_new_privs', 'no new programs or processes']"
+
+
+@root
+def test_one_worker_cannot_see_another_workers_files():
+    writer = worker_with("    open('secret.txt', 'w').write('SECRET-OF-A')\n    return os.getcwd(), {}\n")
+    with writer:
+        where = returned(writer)
+        body = textwrap.indent(textwrap.dedent("""\
+            found = []
+            for attempt in (lambda: open(%r + '/secret.txt').read(), lambda: os.listdir('/tmp'),
+                            lambda: os.listdir(%r)):
+                try:
+                    found.append(attempt())
+                except OSError as error:
+                    found.append(type(error).__name__)
+            return found, {}
+            """ % (where, os.path.dirname(where))), "    ")
+        with worker_with(body) as reader:
+            found = returned(reader)
+            assert "SECRET-OF-A" not in repr(found)
+            assert found[1] in ("PermissionError", []) and found[2] in ("PermissionError", [])
+
+
+@root
+def test_the_scratch_folder_is_capped_in_size_and_in_number_of_files():
+    body = textwrap.indent(textwrap.dedent("""\
+        files = 0
+        try:
+            for i in range(100_000):
+                open(f'f{i}', 'w').close()
+                files += 1
+        except OSError:
+            pass
+        written = 0
+        try:
+            for i in range(1000):
+                with open(f'big{i}', 'wb') as handle:
+                    for _ in range(8):
+                        handle.write(b'x' * 2**20)
+                        written += 2**20
+        except OSError:
+            pass
+        return [files, written], {}
+        """), "    ")
+    with worker_with(body) as w:
+        files, written = returned(w, timeout=20)
+        assert files <= 2000
+        assert written <= 40 * 2**20
+
+
+@root
+def test_folders_named_by_gradlab_gradebook_and_gradlab_exchange_are_hidden(monkeypatch):
+    # Outside /tmp and /home, which are hidden anyway: only the variables can hide it.
+    course = tempfile.mkdtemp(prefix="gradlab-test-course-", dir="/var/lib")
+    try:
+        gradebook = os.path.join(course, "gradebook.db")
+        with open(gradebook, "w") as handle:
+            handle.write("GRADEBOOK-SECRET")
+        os.chmod(course, 0o755)
+        os.chmod(gradebook, 0o644)
+        monkeypatch.setenv("GRADLAB_GRADEBOOK", gradebook)
+        body = ("    try:\n        return open(%r).read(), {}\n"
+                "    except OSError as error:\n        return type(error).__name__, {}\n") % gradebook
+        with worker_with(body) as w:
+            assert returned(w) == "PermissionError"
+            assert any(note.startswith("Tried to read the course's files") for note in w.notes)
+    finally:
+        subprocess.run(["rm", "-rf", "--", course], check=True)
+
+
+def test_sandbox_notes_come_back_with_the_replies():
+    with worker_with("    os.system('true')\n    return gradients, {}\n") as w:
+        with pytest.raises(StudentError):
+            clip(w)
+        assert w.notes == ["Tried to start a process (os.system); refused by the sandbox."]
+
+
+def test_a_forged_reply_is_dropped_and_the_next_call_gets_its_own_answer():
+    body = textwrap.indent(textwrap.dedent("""\
+        import json, struct
+        body = json.dumps({"ok": "forged", "seq": 999, "notes": []}).encode()
+        os.write(json.loads(sys.argv[1])["reply_fd"], struct.pack(">Q", len(body)) + body)
+        return max_norm, {}
+        """), "    ")
+    with worker_with(body) as w:
+        first = w.call("clip", 5, gradients=GRADS, max_norm=1.0, clip_type="norm")
+        second = w.call("clip", 5, gradients=GRADS, max_norm=2.0, clip_type="norm")
+        assert first["result"][0] == 1.0 and second["result"][0] == 2.0
+        assert any(note.startswith("Wrote to the grader's reply channel") for note in w.notes)
+
+
+def test_a_reply_that_is_not_plain_data_is_a_crash_of_the_worker():
+    body = textwrap.indent(textwrap.dedent("""\
+        import json, struct
+        body = b'{"ok": {"__ndarray__": "AAAA", "dtype": "O", "shape": [1]}, "seq": 1}'
+        os.write(json.loads(sys.argv[1])["reply_fd"], struct.pack(">Q", len(body)) + body)
+        while True:
+            pass
+        """), "    ")
+    with worker_with(body) as w:
+        w._seq = 0  # the forged reply claims to answer the next request
+        with pytest.raises(WorkerCrashed, match="not plain data"):
+            clip(w)
+
+
+def test_returned_objects_arrive_as_opaque_text_without_running_their_methods():
+    # Every method loops forever: a single call to one would end in a timeout.
+    body = textwrap.indent(textwrap.dedent("""\
+        def forever(*args, **kwargs):
+            while True:
+                pass
+        class Trap(type):
+            __eq__ = __hash__ = __instancecheck__ = forever
+            __module__ = property(forever)
+        class Endless(dict, metaclass=Trap):
+            __len__ = __iter__ = keys = items = __repr__ = __str__ = __eq__ = __hash__ = forever
+            __class__ = property(forever)
+        class Sneaky(np.ndarray):
+            pass
+        return [Endless(a=1), np.ones(3).view(Sneaky), np.zeros((4096, 1024)), 10 ** 400, np.str_('ok')], {}
+        """), "    ")
+    with worker_with("    import numpy as np\n" + body) as w:
+        endless, sneaky, huge, big_int, text = returned(w, timeout=3)
+        assert isinstance(endless, wire.Opaque) and endless.type_name.endswith("Endless")
+        assert isinstance(sneaky, wire.Opaque) and sneaky.type_name.endswith("Sneaky")
+        assert huge.type_name == "numpy.ndarray (too large)"
+        assert isinstance(big_int, wire.Opaque) and text == "ok" and type(text) is str
+        assert "0x" not in repr(endless)  # no addresses: grading twice gives the same feedback
+
+
+def test_numpy_patched_in_the_worker_is_noted_and_reaches_the_grader_as_plain_values():
+    body = ("    import numpy as np\n    np.allclose = lambda *a, **k: True\n"
+            "    return np.allclose(np.zeros(2), np.ones(2)), {}\n")
+    with worker_with(body) as w:
+        assert returned(w) is True  # the student's own answer, nothing more
+        assert not np.allclose(np.zeros(2), np.ones(2))  # the grader's NumPy is its own
+        assert any(note.startswith("Replaced part of NumPy") for note in w.notes)
+
+
+def test_changing_the_workers_own_code_makes_its_later_replies_errors():
+    body = ("    sys.modules['ops']._copy = lambda mapping: mapping\n    return gradients, {}\n")
+    with worker_with(body) as w:
+        for _ in range(2):
+            with pytest.raises(StudentError, match="changed the grader's code"):
+                clip(w)
+        assert any(note.startswith("Changed the grader's code inside the worker") for note in w.notes)
+
+
+def test_memory_and_recursion_errors_are_named_for_the_ta():
+    body = ("    if max_norm == 1.0:\n        bytearray(1 << 40)\n"
+            "    def down(n):\n        return down(n + 1)\n    down(0)\n")
+    with worker_with(body, memory_mb=512) as w:
+        for max_norm in (1.0, 2.0):
+            with pytest.raises(StudentError):
+                w.call("clip", 5, gradients=GRADS, max_norm=max_norm, clip_type="norm")
+        assert [n.split(" (")[0].split(":")[0] for n in w.notes] == [
+            "Used more than the memory limit", "Recursed too deeply"]
+
+
+def test_a_worker_does_not_outlive_a_grader_that_dies_without_cleaning_up(tmp_path):
+    # The grading process is killed (or crashes) with a worker running: the worker must go too.
+    script = textwrap.dedent("""\
+        import os, sys
+        sys.path.insert(0, %r)
+        from autograder.config import Limits
+        from autograder.workers import Worker
+        w = Worker(Limits())
+        w.call("load", 20, kit=[], student=[])
+        print(w.process.pid, flush=True)
+        os._exit(0)
+        """ % str(REPO))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    worker_pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(worker_pid):
+        time.sleep(0.05)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid):
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_the_wire_refuses_what_is_not_plain_numeric_data():
+    refused = [
+        {"__ndarray__": "AAAA", "dtype": "O", "shape": [1]},              # object arrays
+        {"__ndarray__": "AAAA", "dtype": "<f8", "shape": [5]},            # size does not match
+        {"__ndarray__": "AAAA", "dtype": "V8", "shape": [1]},             # raw bytes
+        {"__ndarray__": "AAAA", "dtype": [["a", "<f8"]], "shape": [1]},   # structured
+        {"__float__": "1e400"}, {"__dict__": 3}, {"__tuple__": "ab"}, {"__mystery__": 1},
+        {"__scalar__": "AA==", "dtype": "<f8"},
+    ]
+    for data in refused:
+        with pytest.raises(wire.WireError):
+            wire.decode(data)
+    with pytest.raises(wire.WireError):
+        wire.read_message(lambda n, body=iter([wire.HEADER.pack(20_000), b"[" * 20_000]): next(body))
+
+
+def test_arrays_arrive_as_exact_native_float64_arrays_that_own_their_data():
+    sent = np.arange(6, dtype=">f8").reshape(2, 3)
+    got = wire.decode(json.loads(json.dumps(wire.encode(sent))))
+    assert type(got) is np.ndarray and got.dtype == np.float64 and got.flags.writeable
+    assert np.array_equal(got, sent)
+
+
+def test_demo_code_built_on_packages_the_worker_lacks_is_skipped_but_a_stub_built_so_is_reported():
+    source = ("from tensorflow.keras import callbacks\n"
+              "class Monitor(callbacks.Callback):\n    pass\n"
+              "@callbacks.wrap\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n"
+              "    return gradients, {}\n")
+    statements, _ = extract([{"index": 0, "source": source}])
+    with Worker(Limits(), hide=[str(REPO)]) as w:
+        report = w.call("load", 20, kit=KIT, student=statements)
+        assert [(e["line"], e["type"]) for e in report["errors"]] == [(4, "NameError")]

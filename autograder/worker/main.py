@@ -2,10 +2,12 @@
 
 Order matters here: everything the worker needs is imported while it can
 still read the Python installation, then limits are set, the network and
-file system are cut off where the kernel allows, privileges are dropped, and
-only then is any student code loaded. Requests arrive on one pipe and replies
-leave on another; the student's prints go to a capped file, never into the
-protocol.
+file system are cut off where the kernel allows, privileges are dropped (as
+root: in a forked child, PID 1 of its own PID namespace, while the process the
+grader started only supervises it; see sandbox.py), and only then is any
+student code loaded. Requests arrive on one pipe and replies leave on another;
+each reply carries the sandbox's new notes (what it refused or noticed). The
+student's prints go to a capped file, never into the protocol.
 """
 import json
 import os
@@ -25,20 +27,101 @@ import ops  # noqa: E402
 import sandbox  # noqa: E402
 import wire  # noqa: E402
 
-# Heavy or grader-side packages are unavailable to student code, by design.
+import builtins  # noqa: E402
+
+# Heavy or grader-side packages are unavailable to student code, by design: importing one fails
+# fast with a clear message. The security-relevant ones also leave a note for the TA. (A courtesy:
+# the kernel-level sandbox is what actually confines.)
 BLOCKED = ("tensorflow", "keras", "tf_keras", "torch", "jax", "matplotlib", "sklearn", "scipy",
            "IPython", "ipykernel", "autograder", "hypothesis", "nbformat", "nbgrader", "pandas",
-           "seaborn", "subprocess", "multiprocessing", "socket", "ctypes")
+           "seaborn", "subprocess", "multiprocessing", "socket", "_socket", "ssl", "ctypes",
+           "_ctypes", "_posixsubprocess", "pty")
+BLOCKED_NOTES = {
+    "subprocess": "process", "multiprocessing": "process", "_posixsubprocess": "process", "pty": "process",
+    "socket": "network", "_socket": "network", "ssl": "network", "ctypes": "ctypes", "_ctypes": "ctypes",
+}
+NOTE_TEXT = {"process": "Tried to start a process (import {name}); refused by the sandbox.",
+             "network": "Tried to use the network (import {name}); refused by the sandbox.",
+             "ctypes": "Tried to call C code directly (import {name}); refused by the sandbox."}
+
+
+class BlockedImports:
+    """A meta path finder that refuses the BLOCKED packages."""
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in BLOCKED:
+            if top in BLOCKED_NOTES:
+                kind = BLOCKED_NOTES[top]
+                sandbox.note(kind, NOTE_TEXT[kind].format(name=top))
+            raise ModuleNotFoundError(f"No module named {name!r} in the grader's sandbox "
+                                      "(the stubs are graded with NumPy only)", name=name)
+        return None
+
+
+def _block_imports():
+    for name in list(sys.modules):
+        if name.partition(".")[0] in BLOCKED:
+            del sys.modules[name]  # what the worker itself imported keeps working through its own names
+    sys.meta_path.insert(0, BlockedImports())
+
+
+# What a student hoping the comparison happens in the worker would replace (checked each call).
+NUMPY_WATCHED = ("allclose", "isclose", "array_equal", "array_equiv", "all", "any", "abs", "absolute",
+                 "sum", "sqrt", "square", "max", "min", "mean", "var", "std", "isfinite", "isnan", "ndarray",
+                 "asarray", "array", "float64", "dot", "matmul", "clip", "where", "testing")
+
+
+class Integrity:
+    """What the student's code may have replaced, checked after every operation.
+
+    The grader's own code in this process (ops, wire, this file) must stay as it was, or the
+    replies could lie about what the student's code did: a change makes every later reply an
+    error. Replacing NumPy or Python built-ins (np.allclose = lambda *a: True) changes no verdict,
+    since answers are compared in the grader's process; it is only noted."""
+
+    def __init__(self):
+        grader = [("ops", vars(ops)), ("ops.Session", vars(ops.Session)),
+                  ("ops.SuppliedNetwork", vars(ops.SuppliedNetwork)), ("wire", vars(wire)),
+                  ("main", globals())]
+        library = [("np", {k: v for k, v in vars(np).items() if k in NUMPY_WATCHED}),
+                   ("np.linalg", vars(np.linalg)), ("builtins", vars(builtins))]
+        self.grader = [(f"{prefix}.{k}", space, k, v) for prefix, space in grader for k, v in space.items()]
+        self.library = [(f"{prefix}.{k}", vars(np) if prefix == "np" else space, k, v)
+                        for prefix, space in library for k, v in space.items()]
+        self.broken = None
+
+    def check(self):
+        if self.broken is None:
+            self.broken = _changed(self.grader)
+            if self.broken:
+                sandbox.note("tamper", f"Changed the grader's code inside the worker ({self.broken}); its "
+                                       "answers were not used.")
+        changed = _changed(self.library)
+        if changed:
+            sandbox.note("patch", f"Replaced part of NumPy or Python's built-ins ({changed}); answers are "
+                                  "compared in the grader's own process, so this changes no grade.")
+        return self.broken
+
+
+def _changed(entries):
+    missing = object()
+    for label, space, key, value in entries:
+        if space.get(key, missing) is not value:
+            return label[:100]
+    return None
 
 
 class CappedText:
     """A text stream that keeps the first `limit` characters and drops the rest."""
 
     def __init__(self, fd, limit):
-        self.fd, self.left = fd, limit
+        self.fd, self.limit, self.left = fd, limit, limit
 
     def write(self, text):
-        text = str(text)
+        text = text if type(text) is str else "?"  # str() of a student object is not ours to call
+        if len(text) > self.left:
+            sandbox.note("output", f"Printed more than {self.limit} characters; the output was truncated.")
         if self.left > 0:
             chunk = text[: self.left]
             self.left -= len(chunk)
@@ -57,16 +140,18 @@ class CappedText:
 
 def main():
     config = json.loads(sys.argv[1])
-    requests = os.fdopen(config["request_fd"], "rb", buffering=0)
-    replies = os.fdopen(config["reply_fd"], "wb", buffering=0)
+    sandbox.bind_to_grader(config)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing us
+    # As root this returns in a forked child, PID 1 of its own namespace; see sandbox.py.
+    sandbox.confine(config)
+    requests = os.fdopen(config["request_fd"], "rb", buffering=0)
+    replies = config["reply_fd"]
     sys.stdout = sys.__stdout__ = CappedText(1, config["output_chars"])
     sys.stderr = sys.__stderr__ = CappedText(2, config["output_chars"])
-    sandbox.confine(config)
-    for name in BLOCKED:
-        sys.modules[name] = None
+    _block_imports()
     session = ops.Session()
     session.confinement = sandbox.APPLIED
+    integrity = Integrity()
 
     def read_exactly(n):
         data = b""
@@ -82,19 +167,85 @@ def main():
             request = wire.read_message(read_exactly)
         except EOFError:
             return
-        wire.send(replies, answer(session, request))
+        reply = answer(session, request, config)
+        if integrity.check():
+            reply = {"error": {"type": "SandboxError", "builtin_types": [], "traceback": "",
+                               "message": "your code changed the grader's code inside the worker "
+                                          f"({integrity.broken}), so its answers cannot be used"}}
+        reply["seq"] = request.get("seq")
+        reply["notes"] = sandbox.take_notes()
+        _write_all(replies, _pack(reply, config))
 
 
-def answer(session, request):
+def answer(session, request, config):
     """Run one operation; the student's exceptions become plain error replies."""
     try:
         operation = getattr(session, request["op"])
         value = operation(**wire.decode(request["args"]))
-        return {"ok": wire.encode(value)}
+        if request["op"] == "load":
+            for error in value.get("errors", []):
+                _note_exception(error.get("builtin_types", []), config)
+        encoded = wire.encode(value)
+        opaque = _first_opaque(encoded)
+        if opaque:
+            sandbox.note("opaque", f"Returned a value that is not plain data ({opaque}); the grader only "
+                                   "accepts numbers, strings, lists, tuples, dicts and NumPy arrays.")
+        return {"ok": encoded}
     except ops.StubMissing as missing:
         return {"missing": str(missing)}
     except BaseException as error:  # noqa: B902 - SystemExit and KeyboardInterrupt cost one call only
-        return {"error": ops.describe(error)}
+        described = ops.describe(error)
+        _note_exception(described["builtin_types"], config)
+        return {"error": described}
+
+
+def _first_opaque(encoded, depth=0):
+    """The type name of the first value `wire.encode` could not send as plain data, if any."""
+    if depth > wire.MAX_DEPTH + 2:
+        return None
+    if type(encoded) is list:
+        items = encoded
+    elif type(encoded) is dict:
+        if "__opaque__" in encoded:
+            return str(encoded["__opaque__"])[:100]
+        items = encoded.get("__tuple__") or [x for pair in encoded.get("__dict__", []) for x in pair]
+    else:
+        return None
+    for item in items:
+        found = _first_opaque(item, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _note_exception(builtin_types, config):
+    if "MemoryError" in builtin_types:
+        sandbox.note("memory", f"Used more than the memory limit ({config['memory_mb']} MB): "
+                               "Python raised MemoryError.")
+    if "RecursionError" in builtin_types:
+        sandbox.note("recursion", "Recursed too deeply (RecursionError): infinite recursion?")
+    if "SystemExit" in builtin_types:
+        sandbox.note("exit", "Called sys.exit() (SystemExit); the grader went on with the next check.")
+    if "KeyboardInterrupt" in builtin_types:
+        sandbox.note("interrupt", "Raised KeyboardInterrupt; the grader went on with the next check.")
+
+
+def _pack(reply, config):
+    """The reply as bytes; one that cannot be sent (too large, out of memory) becomes an error."""
+    try:
+        return wire.pack(reply)
+    except BaseException as error:  # noqa: B902 - MemoryError while serialising a huge value
+        _note_exception([c.__name__ for c in type(error).__mro__], config)
+        return wire.pack({"error": {"type": "WireError", "builtin_types": [],
+                                    "message": "the value returned could not be sent to the grader "
+                                               f"({type(error).__name__})", "traceback": ""},
+                          "seq": reply.get("seq"), "notes": sandbox.take_notes()})
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,8 @@
+# hostile: a class body loops forever, so loading the definitions never finishes.
+# note: Timed out while loading your definitions
+# expect: total=0
+
+
+class Forever:
+    while True:
+        pass
