@@ -1,5 +1,198 @@
-"""Placeholder until the reports work lands: OUT/report.html."""
+"""The TA's overview: OUT/report.html, one self-contained file.
+
+Read from what the batch already wrote: the results records, the named
+mistakes in OUT/state/<id>.json and the times in OUT/timings.json.
+OUT/grades.csv stays the machine-readable source; this page is for reading:
+score distributions, what most of the class got wrong, what needs a TA's
+attention, and a link to every student's feedback page.
+"""
+import json
+import statistics
+from collections import Counter
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from . import report
+from .pages import check_status
+
+TOP = 15          # rows in the "most frequent" tables
+SLOWEST = 10
+# Mistake ids that name no specific pattern: counted apart from the named ones.
+GENERIC_MISTAKES = {"raised", "wrong_values", "wrong_type", "wrong_shape", "wrong_dtype", "not_finite",
+                    "missing", "missing_keys", "crash", "timeout", "grader_error", "problem"}
+TA_MISTAKES = {"timeout": "timed out", "crash": "worker crashed", "grader_error": "grader error"}
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;
+padding:1rem;color:#1b1f24;line-height:1.4}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.8rem}
+table{border-collapse:collapse;margin:.4rem 0}td,th{border-bottom:1px solid #d8dee4;padding:.3rem .6rem;
+text-align:left;vertical-align:top}th{font-size:.85rem;color:#57606a}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.grid{display:flex;flex-wrap:wrap;gap:1rem}.grid figure{margin:0;flex:1 1 22rem;max-width:30rem}
+img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#57606a}
+.scroll{overflow-x:auto}.muted{color:#57606a}
+"""
 
 
 def write(out, records, safe_ids, grading):
-    return None
+    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order)."""
+    out = Path(out)
+    states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
+    timings = _read_json(out / "timings.json")
+    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings)
+    report.write_atomic(out / "report.html", html)
+
+
+def page(records, safe_ids, grading, mistakes, timings):
+    """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds}."""
+    sections = [
+        f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
+        f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
+        _attention(records, safe_ids, mistakes),
+        _distributions(records, grading),
+        _failed_checks(records, grading),
+        _mistakes(mistakes),
+        _slowest(records, safe_ids, timings),
+        _all_submissions(records, safe_ids, grading, timings),
+    ]
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>Lab 4.3 class report</title><style>{STYLE}</style></head>\n<body>\n"
+            + "\n".join(sections) + "\n</body></html>\n")
+
+
+# -- sections ---------------------------------------------------------------------------
+
+def _distributions(records, grading):
+    from .plots import histogram  # noqa: PLC0415 - matplotlib only when there is a report to draw
+
+    rows, figures = [], []
+    columns = [(pid, part.title, part.points) for pid, part in grading.parts.items()]
+    columns.append(("total", "Total", grading.max_score))
+    for pid, title, points in columns:
+        scores = [_score(r, pid) for r in records]
+        if not scores:
+            continue
+        full = sum(1 for s in scores if abs(s - points) < 1e-9)
+        rows.append([escape(title), _n(points), _n(statistics.fmean(scores)), _n(statistics.median(scores)),
+                     _n(min(scores)), _n(max(scores)), f"{full}/{len(scores)}"])
+        figures.append(f'<figure><img alt="Histogram of {escape(title)} scores" '
+                       f'src="{histogram(scores, points, title)}"><figcaption>{escape(title)}: '
+                       f"mean {statistics.fmean(scores):.2f}, median {statistics.median(scores):g}"
+                       "</figcaption></figure>")
+    table = _table(["part", "points", "mean", "median", "min", "max", "full marks"], rows, numeric=range(1, 7))
+    return f'<h2 id="distributions">Score distribution per part</h2>{table}<div class="grid">{"".join(figures)}</div>'
+
+
+def _failed_checks(records, grading):
+    failed, skipped = Counter(), Counter()
+    titles = {pid: part.title for pid, part in grading.parts.items()}
+    for rec in records:
+        for pid, part in rec["parts"].items():
+            for check in part["checks"]:
+                if not check["passed"]:
+                    counter = skipped if check_status(check) == "skip" else failed
+                    counter[(pid, check["name"])] += 1
+    rows = [[escape(titles.get(pid, pid)), escape(name), str(count), str(skipped[(pid, name)])]
+            for (pid, name), count in failed.most_common(TOP)]
+    body = (_table(["part", "check", "failed", "also not run"], rows, numeric=(2, 3)) if rows
+            else '<p class="muted">No check failed.</p>')
+    return ('<h2 id="failed">Most frequently failed checks</h2>'
+            '<p class="muted">Failed: the check ran and the answer was wrong. Not run: skipped because the stub '
+            "was missing, could not be loaded, or an earlier check of the part timed out.</p>" + body)
+
+
+def _mistakes(mistakes):
+    named, generic = Counter(), Counter()
+    for found in mistakes:
+        for key, mistake in found.items():
+            if mistake and mistake != "skipped":
+                (generic if mistake in GENERIC_MISTAKES else named)[(mistake, key)] += 1
+    body = _mistake_table(named) or '<p class="muted">No failed check matched a known mistake.</p>'
+    others = _mistake_table(generic)
+    return ('<h2 id="mistakes">Named mistakes</h2><p class="muted">The known pattern each failed check matched '
+            "(for example a missing factor of 1/m, a transpose, unbiased variance), counted over the class.</p>"
+            + body + ("<h3>Other failures</h3><p class=\"muted\">Exceptions, wrong values matching no known "
+                      "pattern, wrong types or shapes, crashes and timeouts.</p>" + others if others else ""))
+
+
+def _mistake_table(counts):
+    """Rows of (mistake, times, where) for {(mistake, "part.check"): count}; "" when empty."""
+    by_mistake = Counter()
+    for (mistake, _), count in counts.items():
+        by_mistake[mistake] += count
+    rows = [[escape(m), str(total), escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common()
+                                                    if mm == m))]
+            for m, total in by_mistake.most_common(TOP)]
+    return _table(["mistake", "times", "in checks (times)"], rows, numeric=(1,)) if rows else ""
+
+
+def _slowest(records, safe_ids, timings):
+    known = [(timings[r["submission"]], r, sid) for r, sid in zip(records, safe_ids)
+             if isinstance(timings.get(r["submission"]), (int, float))]
+    known.sort(key=lambda item: (-item[0], item[1]["submission"]))
+    rows = [[_link(r, sid), f"{seconds:.1f}"] for seconds, r, sid in known[:SLOWEST]]
+    body = (_table(["submission", "seconds"], rows, numeric=(1,)) if rows
+            else '<p class="muted">No timings recorded.</p>')
+    return '<h2 id="slowest">Slowest submissions</h2>' + body
+
+
+def _attention(records, safe_ids, mistakes):
+    """Submissions a TA should look at: unreadable files, grader errors, timeouts and crashes."""
+    rows = []
+    for rec, sid, found in zip(records, safe_ids, mistakes):
+        reasons = [f"{e.get('kind')}: {e.get('message', '')}" for e in rec.get("errors", [])
+                   if isinstance(e, dict) and e.get("kind") in ("grader", "file", "sandbox")]
+        reasons += [f"{TA_MISTAKES[m]}: {key}" for key, m in found.items() if m in TA_MISTAKES]
+        if reasons:
+            rows.append([_link(rec, sid), "<br>".join(escape(r) for r in reasons)])
+    body = (_table(["submission", "why"], rows) if rows
+            else '<p class="muted">Nothing: every file was read, no check timed out or crashed, '
+                 "and the grader had no errors.</p>")
+    return '<h2 id="attention">Needs a TA\'s attention</h2>' + body
+
+
+def _all_submissions(records, safe_ids, grading, timings):
+    header = ["submission", *(escape(pid) for pid in grading.parts), "total", "seconds"]
+    rows = []
+    for rec, sid in sorted(zip(records, safe_ids), key=lambda item: item[0]["submission"]):
+        seconds = timings.get(rec["submission"])
+        rows.append([_link(rec, sid), *(_n(_score(rec, pid)) for pid in grading.parts), _n(rec["score"]),
+                     f"{seconds:.1f}" if isinstance(seconds, (int, float)) else ""])
+    table = _table(header, rows, numeric=range(1, len(header)))
+    return f'<h2 id="submissions">All submissions</h2><div class="scroll">{table}</div>'
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def _table(header, rows, numeric=()):
+    """An HTML table; cells are already-escaped HTML."""
+    numeric = set(numeric)
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{cell}</td>'
+                                    for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _link(record, safe_id):
+    return f'<a href="feedback/{quote(safe_id)}.html">{escape(str(record["submission"]))}</a>'
+
+
+def _score(record, pid):
+    if pid == "total":
+        return record["score"]
+    part = record["parts"].get(pid)
+    return part["score"] if part else 0.0
+
+
+def _n(value):
+    return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:g}"
+
+
+def _read_json(path):
+    try:
+        value = json.loads(Path(path).read_text())
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}

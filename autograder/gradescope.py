@@ -1,0 +1,205 @@
+"""Gradescope: build dist/autograder.zip, and grade inside Gradescope's container.
+
+`python -m autograder.gradescope build dist/autograder.zip` (what `make gradescope`
+runs) packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
+requirements.txt, pyproject.toml, grading.toml, the autograder package and the
+student release (assignment/<id>/<notebook>). Never solutions/ or tests/: the
+release is the only notebook inside, and the build refuses one that still
+holds solution cells.
+
+`python -m autograder.gradescope run [--root /autograder]` (what run_autograder
+runs) grades the one notebook or .py in <root>/submission with the same
+checks as `make grade` and writes <root>/results/results.json in Gradescope's
+format: one test per check, numbered "<part>.<check>".
+"""
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from . import config, release
+
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed timestamps: the same sources give the same zip
+SCRIPTS = ("setup.sh", "run_autograder")
+TOP_FILES = ("requirements.txt", "pyproject.toml", "grading.toml")
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")
+
+# Hidden checks are shown at once, like every other check (design.md, principle 7: they add
+# coverage, not secrecy; their feedback is on the student's page after `make feedback` anyway).
+# Passing them needs correct code, so seeing them early only helps a student get there.
+# Change to "after_published" to reveal them with the grades instead.
+HIDDEN_VISIBILITY = "visible"
+
+
+# -- building the zip ------------------------------------------------------------------
+
+def build(dest, repo=config.REPO, grading_path=None):
+    """Write the autograder zip to `dest`; returns the list of archive names."""
+    repo = Path(repo)
+    grading = config.load(grading_path or repo / "grading.toml")
+    notebook = release.notebook_path(grading)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"{notebook} is missing: run `make release` first")
+    text = notebook.read_text(encoding="utf-8")
+    if any(marker in text for marker in SOLUTION_MARKERS):
+        raise ValueError(f"{notebook} still holds solution or hidden-test cells; it is not a student release")
+    entries = [(repo / "gradescope" / name, name) for name in SCRIPTS]
+    entries += [(repo / name, name) for name in TOP_FILES]
+    entries += [(path, path.relative_to(repo).as_posix()) for path in _package_files(repo / "autograder")]
+    entries.append((notebook, f"assignment/{grading.assignment}/{grading.notebook}"))
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, name in entries:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.external_attr = (0o100755 if name in SCRIPTS else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return [name for _, name in entries]
+
+
+def _package_files(package):
+    return sorted(p for p in package.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+
+
+# -- grading on Gradescope --------------------------------------------------------------
+
+def run(root):
+    """Grade <root>/submission into <root>/results/results.json; returns the exit code."""
+    root = Path(root)
+    results_path = root / "results" / "results.json"
+    grading = config.load()
+    found = find_submission(root / "submission", grading.notebook)
+    if found is None:
+        _write(results_path, no_submission(grading))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as out:
+        # The same command as `make grade`, one grading process: Gradescope gives one submission.
+        command = [sys.executable, "-m", "autograder", "grade", str(found), "--out", out, "--jobs", "1"]
+        done = subprocess.run(command, capture_output=True, text=True)
+        print(done.stdout + done.stderr)  # stdout is for instructors only (stdout_visibility)
+        records = sorted(Path(out, "results").glob("*.json"))
+        if done.returncode != 0 or len(records) != 1:
+            # No results.json: Gradescope then flags the run as an autograder failure, which an
+            # instructor sees, instead of a silent 0 the student would have to query.
+            print(f"gradlab: grading failed (exit code {done.returncode})", file=sys.stderr)
+            return 1
+        record = json.loads(records[0].read_text())
+    _write(results_path, to_results(record, _registered_checks(), found.relative_to(root / "submission")))
+    return 0
+
+
+def find_submission(folder, notebook_name):
+    """The file to grade: the notebook named as released, else the shallowest .ipynb, else a .py."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".py")
+                    and not any(part.startswith(".") for part in p.relative_to(folder).parts)),
+                   key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+    for wanted in (lambda p: p.name == notebook_name, lambda p: p.suffix == ".ipynb", lambda p: True):
+        matching = [p for p in files if wanted(p)]
+        if matching:
+            return matching[0]
+    return None
+
+
+def to_results(record, checks=(), filename="your submission"):
+    """Gradescope's results.json for one results record.
+
+    checks: the registered Check records, for each check's one-line summary and whether it is hidden."""
+    known = {(c.part, c.name): c for c in checks}
+    tests = []
+    for index, (pid, part) in enumerate(record["parts"].items(), start=1):
+        number = _part_number(pid, index)
+        for position, check in enumerate(part["checks"], start=1):
+            info = known.get((pid, check["name"]))
+            tests.append({
+                "name": f"{part['title']} — {check['name']}",
+                "number": f"{number}.{position}",
+                "score": check["score"],
+                "max_score": check["max_score"],
+                "status": "passed" if check["passed"] else "failed",
+                "output": f"{info.summary}\n\n{check['feedback']}" if info else check["feedback"],
+                "visibility": HIDDEN_VISIBILITY if info and info.hidden else "visible",
+            })
+    return {
+        "score": record["score"],
+        "output": _summary(record, filename),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"seed": record.get("seed"), "grader_version": record.get("grader_version")},
+    }
+
+
+def no_submission(grading):
+    return {
+        "score": 0,
+        "output": (f"No notebook or Python file was found in your submission. Upload your completed "
+                   f"{grading.notebook} (or a .py file exported from it) and submit again."),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def _summary(record, filename):
+    lines = [f"Graded {filename}: {record['score']:g} / {record['max_score']:g} points."]
+    lines += [f"  {part['title']}: {part['score']:g} / {part['max_score']:g}" for part in record["parts"].values()]
+    for error in record.get("errors", []):
+        if error.get("kind") == "grader":
+            lines.append("The grader itself had a problem with one check (not your fault); "
+                         "tell your instructor so it can be regraded.")
+        else:
+            lines.append(str(error.get("message", "")))
+    lines.append("Each test below is one check; its output says what was checked and, if it failed, why.")
+    return "\n".join(lines)
+
+
+def _part_number(pid, index):
+    digits = re.findall(r"\d+", pid)
+    return digits[0] if digits else str(index)
+
+
+def _registered_checks():
+    from .checks import all_checks  # noqa: PLC0415 - imports every part's checks
+
+    return all_checks()
+
+
+def _write(path, results):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="write the autograder zip")
+    build_parser.add_argument("zip", type=Path, nargs="?", default=config.REPO / "dist" / "autograder.zip")
+    run_parser = commands.add_parser("run", help="grade a submission inside Gradescope")
+    run_parser.add_argument("--root", type=Path, default=Path("/autograder"))
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        try:
+            names = build(args.zip)
+        except (FileNotFoundError, ValueError, config.ConfigError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
+              "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
+        return 0
+    return run(args.root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
