@@ -33,12 +33,64 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	@$(PY) -m pytest -q -m "not slow"
 
-# The committed student release is generated from the source notebook, never edited by hand.
-release: $(VENV)/.installed
-	@$(NBGRADER) generate_assignment $(ASSIGNMENT) --force
+# -- the instructor's nbgrader workflow (README "Instructor workflow") ----------------
+# nbgrader runs in COURSE (default: this repo) and reads its nbgrader_config.py: the course
+# id, exchange and gradebook follow $GRADLAB_COURSE_ID, $GRADLAB_EXCHANGE, $GRADLAB_GRADEBOOK.
+# Optional: STUDENT=id limits collect/autograde/feedback to one student; CHECK_OWNER=False
+# collects submissions that root made for students; FORCE=1 autogrades again what was
+# already autograded; EXPORT=file is where `make export` writes.
+COURSE ?= .
+STUDENT ?=
+CHECK_OWNER ?= True
+FORCE ?=
+EXPORT ?= grades/nbgrader_grades.csv
+# nbgrader's own options go after the subcommand: before it, the top-level parser takes them all.
+NBGRADER := cd $(COURSE) && $(abspath $(VENV))/bin/nbgrader
+QUIET := --log-level=WARN
+ONLY = $(if $(STUDENT),--student=$(STUDENT))
+SOLUTION := solutions/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+# nbgrader runs `alembic` (its gradebook migrations) from PATH.
+release validate collect autograde feedback export: export PATH := $(abspath $(VENV))/bin:$(PATH)
 
+# Regenerates the committed student release assignment/$(ASSIGNMENT)/ from the source notebook
+# (never edit it by hand), then publishes it to the exchange for `nbgrader fetch_assignment`.
+release: $(VENV)/.installed
+	@$(NBGRADER) generate_assignment $(ASSIGNMENT) --force --log-level=ERROR
+	@$(NBGRADER) release_assignment $(ASSIGNMENT) --force --log-level=ERROR || { \
+	  echo "make release: assignment/$(ASSIGNMENT)/ is regenerated, but publishing it to the" \
+	  "exchange failed: set GRADLAB_EXCHANGE to a folder you can write." >&2; exit 1; }
+
+# nbgrader validate exits 0 even when tests fail: success is its "Success!" line.
 validate: $(VENV)/.installed
-	@$(NBGRADER) validate solutions/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+	@out=$$($(NBGRADER) validate $(SOLUTION) 2>&1); \
+	if grep -q "^Success! Your notebook passes all the tests" <<<"$$out"; then \
+	  echo "validate: $(SOLUTION) passes all its tests"; \
+	else echo "$$out"; echo "make validate: $(SOLUTION) fails its own tests" >&2; exit 1; fi
+
+collect: $(VENV)/.installed
+	@$(NBGRADER) collect $(ASSIGNMENT) --update --log-level=INFO $(ONLY) \
+	  --ExchangeCollect.check_owner=$(CHECK_OWNER)
+
+autograde: $(VENV)/.installed
+	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(QUIET)
+
+# Feedback pages into feedback/ (hidden tests' code removed: nbgrader_config.py), then to the
+# exchange, where students get them with `nbgrader fetch_feedback`.
+feedback: $(VENV)/.installed
+	@$(NBGRADER) generate_feedback $(ASSIGNMENT) --force $(ONLY) --log-level=ERROR
+	@$(NBGRADER) release_feedback $(ASSIGNMENT) $(ONLY) $(QUIET)
+
+# Per-part grades from the gradebook (nbgrader's own `nbgrader export` is per assignment).
+export: $(VENV)/.installed
+	@$(PY) -m autograder.export --course-dir $(COURSE) --out $(EXPORT)
 
 clean:
 	@rm -rf grades dist bench/out
+
+# Throughput against nbgrader autograde, measured in one run: bench/results.json, bench/time_vs_n.png.
+bench: $(VENV)/.installed
+	@$(PY) bench/run_bench.py
+# Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
+# Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
+gradescope: $(VENV)/.installed
+	@$(PY) -m autograder.gradescope build dist/autograder.zip

@@ -20,3 +20,23 @@ c.Exchange.root = os.environ.get("GRADLAB_EXCHANGE", "/srv/nbgrader/exchange")
 # give each notebook room, but not forever.
 c.ExecutePreprocessor.timeout = 300
 c.Execute.timeout = 300
+
+# A stub that kills the kernel (os._exit, a crash in native code) costs its own part only,
+# as in `make grade`: nbgrader goes on in a fresh kernel instead of dropping the submission.
+# nbgrader 0.9.6's list, with its Execute replaced.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_preprocessors.RestartingExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback shows what the hidden tests found, never their code (nbgrader's default keeps it).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.nbgrader_preprocessors.ClearHiddenTestsFromFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

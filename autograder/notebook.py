@@ -2,11 +2,16 @@
 with the same checks, the same isolated worker and the same points as
 `make grade`, and shows feedback under the cell.
 
-The code graded is what this kernel has executed (IPython's input history),
-taken through the same extraction as `make grade` takes a notebook file, so
-`nbgrader autograde` (which runs every cell in order) and `make grade` give
-the same score, part by part. Nothing here writes to stderr: nbgrader gives
-0 points to a test cell with any stderr output.
+While a student works, the code graded is what this kernel has executed
+(IPython's input history), taken through the same extraction as `make grade`
+takes a notebook file. Under `nbgrader autograde` (NBGRADER_EXECUTION is
+"autograde", the working directory is the student's autograded folder) the
+code graded is the notebook file being autograded, read through the very
+steps `make grade` uses (load -> restore -> extract), so both give the same
+score, part by part, even when a stub killed the kernel earlier and
+nbgrader went on in a fresh one (autograder/nbgrader_preprocessors.py). Nothing
+here writes to stderr: nbgrader gives 0 points to a test cell with any
+stderr output.
 """
 import contextlib
 import hashlib
@@ -15,11 +20,13 @@ import os
 import sys
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from . import config, release
 from .checks import all_checks
 from .extract import extract
 from .grade import WorkerSupply, grade
+from .load import Submission
 
 _CACHE = {}  # (statements digest, seed, part, check) -> Outcome: public and hidden runs share work
 
@@ -83,7 +90,7 @@ def _grade_part(part, hidden, grading_path):
     if part not in grading.parts:
         raise ValueError(f"unknown part {part!r}; grading.toml has {', '.join(grading.parts)}")
     chosen = [c for c in checks if c.part == part and (hidden or not c.hidden)]
-    statements, problems = extract(_executed_cells())
+    statements = _graded_statements(grading)
     digest = hashlib.sha256(repr(statements).encode()).hexdigest()
     keys = {c.name: (digest, grading.seed, part, c.name) for c in chosen}
     todo = [c for c in chosen if keys[c.name] not in _CACHE]
@@ -103,6 +110,17 @@ def _grade_part(part, hidden, grading_path):
                      outcome.feedback, c.hidden))
     score = round(sum(r[2] for r in rows), 6)
     return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows)
+
+
+def _graded_statements(grading):
+    """The statements to grade: the autograded notebook file, else this kernel's history."""
+    notebook = Path.cwd() / grading.notebook
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and notebook.is_file():
+        from .run import prepare  # the same steps as `make grade`; the fingerprint is unused here
+
+        return prepare(Submission("autograde", notebook), grading, "").statements
+    statements, _problems = extract(_executed_cells())
+    return statements
 
 
 def _executed_cells():

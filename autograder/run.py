@@ -139,7 +139,8 @@ def _finish(out, item, graded, checks, grading):
 
     if graded is None:
         reason = " ".join(item.problems)
-        rec = score.record(item.id, [], [{"kind": "file", "message": reason}], checks, grading,
+        errors = [{"kind": "file", "message": reason}] + [{"kind": "student", "message": n} for n in item.notes]
+        rec = score.record(item.id, [], errors, checks, grading,
                            unrunnable=f"Not graded: {reason}")
         output, artifacts = "", {}
     else:

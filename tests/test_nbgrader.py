@@ -1,0 +1,319 @@
+"""A whole course through the real nbgrader, in a temporary course, exchange and gradebook.
+
+The instructor's make targets run against a copy of the course (COURSE=tmp): `make release`;
+four students fetch and submit with nbgrader as students do; `make collect`, `make autograde`,
+`make feedback`, `make export`. Then `python -m autograder grade COURSE/submitted` (what
+`make grade` runs) must give every student the same total and the same score per part as
+nbgrader's gradebook. The students: one complete, one who did two stubs, one with a realistic
+bug (dW without 1/m), one whose stub kills the process (os._exit) -- the kernel under
+nbgrader, the worker under `make grade`.
+
+Nothing is written in the repository: the course, exchange, gradebook and grades live in tmp.
+Slow (the course: about 9 minutes, most of it `nbgrader autograde` running the lab's demos);
+the last two tests are fast checks of the pieces.
+"""
+import ast
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import config
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "tests" / "corpora" / "correct" / "reference.py"
+VENV_BIN = Path(sys.executable).parent
+GRADING = config.load()
+ASSIGNMENT = GRADING.assignment
+NOTEBOOK = GRADING.notebook
+COURSE_ID = "gradlab"
+
+# part -> (class holding the stub or None, stub name)
+STUBS = {
+    "part2": ("DeepNeuralNetwork", "backward_propagation"),
+    "part5": (None, "clip_gradients"),
+    "part6": ("BatchNormNetwork", "batch_normalize"),
+    "part9": (None, "diagnose_gradient_health"),
+}
+DW_LINE = "dW = (1 / m) * np.dot(dZ, A_prev.T)"
+
+
+# -- students ------------------------------------------------------------------------------
+def reference_body(cls, name):
+    """The reference implementation's body of `name` (a method of `cls`), dedented."""
+    source = REFERENCE.read_text()
+    tree = ast.parse(source)
+    scope = tree.body
+    if cls:
+        scope = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls).body
+    node = next(n for n in scope if isinstance(n, ast.FunctionDef) and n.name == name)
+    body = node.body[1:] if ast.get_docstring(node) else node.body
+    lines = source.splitlines(keepends=True)[body[0].lineno - 1:body[-1].end_lineno]
+    return textwrap.dedent("".join(lines))
+
+
+def stub_lines(source, cls, name):
+    """(first, last) 0-based line numbers of the stub's `# YOUR CODE HERE` + raise, or None."""
+    tree = ast.parse(source)
+    scope = tree.body
+    if cls:
+        scope = next((n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls), [])
+    for node in scope:
+        if isinstance(node, ast.FunctionDef) and node.name == name and isinstance(node.body[-1], ast.Raise):
+            last = node.body[-1].end_lineno - 1
+            first = last - 1 if source.splitlines()[last - 1].strip() == "# YOUR CODE HERE" else last
+            return first, last
+    return None
+
+
+def fill_stub(nb, part, body):
+    """Replace the stub of `part` in the released notebook `nb` with `body`."""
+    cls, name = STUBS[part]
+    cells = [c for c in nb.cells if c.cell_type == "code" and stub_lines(c.source, cls, name)]
+    assert len(cells) == 1, f"expected one stub cell for {name}"
+    cell = cells[0]
+    first, last = stub_lines(cell.source, cls, name)
+    lines = cell.source.splitlines(keepends=True)
+    indent = re.match(r" *", lines[last]).group(0)
+    lines[first:last + 1] = [textwrap.indent(body, indent)]
+    cell.source = "".join(lines)
+
+
+def student_notebook(release_path, kind):
+    nb = nbformat.read(release_path, as_version=4)
+    bodies = {part: reference_body(*stub) for part, stub in STUBS.items()}
+    if kind == "partial":
+        bodies = {p: bodies[p] for p in ("part2", "part5")}
+    elif kind == "buggy":
+        assert DW_LINE in bodies["part2"]
+        bodies["part2"] = bodies["part2"].replace(DW_LINE, "dW = np.dot(dZ, A_prev.T)  # forgot 1/m")
+    elif kind == "crashing":
+        bodies["part2"] = "import os\nos._exit(1)\n" + bodies["part2"]
+    for part, body in bodies.items():
+        fill_stub(nb, part, body)
+    return nb
+
+
+STUDENTS = ("complete", "partial", "buggy", "crashing")  # the student ids say what they did
+
+
+# -- the course ----------------------------------------------------------------------------
+def run(args, cwd, env, timeout=1800):
+    started = time.monotonic()
+    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, (f"{' '.join(map(str, args))} exited {done.returncode}\n"
+                                  f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}")
+    return done, time.monotonic() - started
+
+
+def make(target, course, env, *extra):
+    return run(["make", "-s", "--no-print-directory", "-C", REPO, target, f"COURSE={course}", *extra],
+               REPO, env)
+
+
+def as_student(student, command, home, env, exchange):
+    """`nbgrader <command>` as the student does it, from their home folder, with their own cache."""
+    return run([VENV_BIN / "nbgrader", command, ASSIGNMENT, f"--course={COURSE_ID}",
+                f"--Exchange.root={exchange}", f"--Exchange.cache={home / '.nbgrader_cache'}",
+                f"--student={student}", "--log-level=WARN"], home, env)
+
+
+def fetch_and_submit(student, homes, env, exchange):
+    home = homes / student
+    home.mkdir(parents=True)
+    as_student(student, "fetch_assignment", home, env, exchange)
+    fetched = home / ASSIGNMENT / NOTEBOOK
+    nbformat.write(student_notebook(fetched, student), fetched)
+    as_student(student, "submit", home, env, exchange)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """Runs the whole course once; the tests below read what it left."""
+    top = tmp_path_factory.mktemp("nbgrader_course")
+    root, exchange, homes = top / "course", top / "exchange", top / "home"
+    root.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    release = root / "assignment" / ASSIGNMENT / NOTEBOOK
+    env = {**os.environ,
+           "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "GRADLAB_COURSE_ID": COURSE_ID,
+           "GRADLAB_EXCHANGE": str(exchange),
+           "GRADLAB_GRADEBOOK": str(root / "gradebook.db"),
+           "GRADLAB_RELEASE": str(release),  # the kit grades against this course's release
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    times = {}
+    _, times["make release"] = make("release", root, env)
+
+    started = time.monotonic()
+    for student in STUDENTS:
+        fetch_and_submit(student, homes, env, exchange)
+    times["fetch and submit (students)"] = time.monotonic() - started
+
+    _, times["make collect"] = make("collect", root, env, "CHECK_OWNER=False")
+    autograde, times["make autograde"] = make("autograde", root, env)
+    _, times["make feedback"] = make("feedback", root, env)
+    export_csv = top / "nbgrader_grades.csv"
+    _, times["make export"] = make("export", root, env, f"EXPORT={export_csv}")
+    grades = top / "grades"
+    _, times["python -m autograder grade"] = run(
+        [sys.executable, "-m", "autograder", "grade", root / "submitted", "--out", grades], REPO, env)
+    as_student("crashing", "fetch_feedback", homes / "crashing", env, exchange)
+    print("\n" + "\n".join(f"{step:<30} {seconds:6.1f} s" for step, seconds in times.items()))
+    return {"root": root, "homes": homes, "grades": grades, "export": export_csv, "times": times,
+            "autograde_log": autograde.stdout + autograde.stderr, "env": env}
+
+
+def read_csv(path, key):
+    with open(path, newline="") as handle:
+        return {row[key]: row for row in csv.DictReader(handle)}
+
+
+def gradebook_scores(course):
+    """{student: {grade cell name: score}, with "total": nbgrader's total} straight from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    url = "sqlite:///" + str(course["root"] / "gradebook.db")
+    with Gradebook(url, COURSE_ID) as gb:
+        for submission in gb.assignment_submissions(ASSIGNMENT):
+            cells = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+            scores[submission.student.id] = {**cells, "total": submission.score}
+    return scores
+
+
+# -- what nbgrader and `make grade` must agree on -------------------------------------------
+@pytest.mark.slow
+def test_every_student_has_a_gradebook_row_and_a_make_grade_row(course):
+    assert sorted(gradebook_scores(course)) == sorted(STUDENTS)
+    assert sorted(read_csv(course["grades"] / "grades.csv", "submission")) == sorted(STUDENTS)
+
+
+@pytest.mark.slow
+def test_nbgrader_gives_each_part_the_score_make_grade_gives(course):
+    made = read_csv(course["grades"] / "grades.csv", "submission")
+    book = gradebook_scores(course)
+    mismatches = []
+    for student in STUDENTS:
+        for part in GRADING.parts:
+            nbgrader_score, grade_score = book[student][f"test_{part}"], float(made[student][part])
+            if abs(nbgrader_score - grade_score) > 1e-6:
+                mismatches.append(f"{student} {part}: nbgrader {nbgrader_score:g}, make grade {grade_score:g}")
+        if abs(book[student]["total"] - float(made[student]["total"])) > 1e-6:
+            mismatches.append(f"{student} total: nbgrader {book[student]['total']:g}, "
+                              f"make grade {made[student]['total']}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.slow
+def test_export_has_the_gradebook_scores_per_part(course):
+    exported = read_csv(course["export"], "student")
+    book = gradebook_scores(course)
+    assert sorted(exported) == sorted(STUDENTS)
+    for student in STUDENTS:
+        assert list(exported[student]) == ["student", *GRADING.parts, "total"]
+        for part in GRADING.parts:
+            assert float(exported[student][part]) == pytest.approx(book[student][f"test_{part}"])
+        assert float(exported[student]["total"]) == pytest.approx(book[student]["total"])
+
+
+@pytest.mark.slow
+def test_the_students_get_the_scores_their_work_deserves(course):
+    """Sanity of the whole chain: who did what gets what (both paths agree, checked above)."""
+    made = read_csv(course["grades"] / "grades.csv", "submission")
+    score = {s: {p: float(made[s][p]) for p in GRADING.parts} for s in STUDENTS}
+    full = {p: part.points for p, part in GRADING.parts.items()}
+    assert score["complete"] == full
+    assert score["partial"] == {**full, "part6": 0, "part9": 0}
+    assert 0 < score["buggy"]["part2"] < full["part2"]
+    assert score["buggy"] == {**full, "part2": score["buggy"]["part2"]}
+    assert score["crashing"] == {**full, "part2": 0}
+
+
+# -- feedback --------------------------------------------------------------------------------
+def feedback_page(course, student):
+    return course["root"] / "feedback" / student / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+
+
+@pytest.mark.slow
+def test_every_student_gets_a_feedback_page_the_crashing_one_included(course):
+    for student in STUDENTS:
+        assert feedback_page(course, student).is_file(), student
+    page = feedback_page(course, "crashing").read_text()
+    assert "The kernel died while running this cell" in page
+
+
+@pytest.mark.slow
+def test_released_feedback_reaches_the_student(course):
+    fetched = list((course["homes"] / "crashing" / ASSIGNMENT / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html"))
+    assert len(fetched) == 1
+
+
+@pytest.mark.slow
+def test_no_feedback_page_shows_hidden_tests(course):
+    for student in STUDENTS:
+        page = feedback_page(course, student).read_text()
+        assert "BEGIN HIDDEN TESTS" not in page and "END HIDDEN TESTS" not in page, student
+        assert "hidden=True" not in page, student
+
+
+@pytest.mark.slow
+def test_no_test_cell_writes_to_stderr_or_fails(course):
+    for student in STUDENTS:
+        nb = nbformat.read(course["root"] / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
+        tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert len(tests) == len(GRADING.parts)
+        for cell in tests:
+            kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+            assert ("stream", "stderr") not in kinds and all(k != "error" for k, _ in kinds), \
+                f"{student} {cell.metadata.nbgrader.grade_id}: {kinds}"
+            results = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert len(results) == 1 and float(results[0].data["text/plain"]) >= 0
+
+
+@pytest.mark.slow
+def test_autograde_reports_no_failed_submission(course):
+    assert "There was an error processing assignment" not in course["autograde_log"]
+
+
+# -- fast: the pieces, without nbgrader running ---------------------------------------------
+def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_history(tmp_path, monkeypatch):
+    from autograder import notebook, release
+    from autograder.load import Submission
+    from autograder.run import prepare
+
+    nb = student_notebook(release.notebook_path(GRADING), "buggy")
+    nbformat.write(nb, tmp_path / NOTEBOOK)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert notebook._graded_statements(GRADING) == []  # no kernel here: an empty history
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    statements = notebook._graded_statements(GRADING)
+    assert statements == prepare(Submission("x", tmp_path / NOTEBOOK), GRADING, "").statements
+    assert any("forgot 1/m" in s["source"] for s in statements)
+
+
+def test_export_puts_each_test_cell_in_its_part():
+    from autograder.export import part_of, to_csv
+
+    parts = list(GRADING.parts)
+    assert part_of("test_part2", parts) == "part2"
+    assert part_of("test_part2_extra", parts) == "part2"
+    assert part_of("test_part22", parts) is None
+    assert part_of("part2_deep_network", parts) is None
+    rows = [{"student": "ann", **{p: 1.5 for p in parts}, "total": 6.0},
+            {"student": "=cmd", **{p: None for p in parts}, "total": None}]
+    assert to_csv(rows, parts).splitlines() == [
+        "student," + ",".join(parts) + ",total",
+        "ann," + ",".join("1.5" for _ in parts) + ",6",
+        "'=cmd," + ",".join("" for _ in parts) + ","]
