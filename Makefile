@@ -27,8 +27,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 grade: $(VENV)/.installed
 	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
 
+# Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
 test: $(VENV)/.installed
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q -n 2 --durations=15
 
 test-fast: $(VENV)/.installed
 	@$(PY) -m pytest -q -m "not slow"

@@ -117,11 +117,12 @@ def test_a_batch_killed_halfway_resumes_where_it_stopped(tmp_path):
     process = subprocess.Popen([PY, "-m", "autograder", "grade", str(folder), "--out", str(out), "--jobs", "1"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        _wait_for(lambda: len(list((out / "results").glob("*.json"))) >= 1 if (out / "results").exists() else False)
+        # The fingerprint in state/ is written last: a submission counts as done once it is there.
+        _wait_for(lambda: len(list((out / "state").glob("*.json"))) >= 1 if (out / "state").exists() else False)
     finally:
         os.killpg(process.pid, 9)
         process.wait()
-    done = len(list((out / "results").glob("*.json")))
+    done = len(list((out / "state").glob("*.json")))
     assert 1 <= done < 4
     result = run_cli("grade", folder, "--out", out)
     assert result.returncode == 0 and f"{done} of 4 unchanged" in result.stderr
