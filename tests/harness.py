@@ -1,5 +1,6 @@
 """Grade source text the way `make grade` does, for tests: real workers, real checks."""
 import dataclasses
+import re
 from pathlib import Path
 
 from autograder import config, release
@@ -41,3 +42,20 @@ class Harness:
 
     def close(self):
         self.supply.close()
+
+
+def header(path):
+    """{'part', 'mistake', 'named'} from a mutant's leading comments."""
+    return dict(re.findall(r"^# (part|mistake|named): (\S+)$", Path(path).read_text(), re.MULTILINE))
+
+
+_GRADED = {}
+
+
+def graded(harness, path):
+    """All parts' outcomes for the reference overridden by `path` (or the reference itself),
+    graded once per test session."""
+    if path not in _GRADED:
+        source = REFERENCE.read_text() if path == REFERENCE else corpus_source(REFERENCE, path)
+        _GRADED[path] = harness.grade(source)
+    return _GRADED[path]
