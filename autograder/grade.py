@@ -95,8 +95,11 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
             if ctx.artifacts:
                 artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
         # A submission whose definitions could not be loaded has nothing to plot.
+        # A stub that timed out would only time out again: its part gets no plot.
+        plottable = {stub: ok and not any(PART_STUBS[p] == stub for p in stopped_parts)
+                     for stub, ok in stubs.items()}
         if probe and stubs and time.monotonic() < deadline:
-            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, stubs, parts, notes))
+            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, plottable, parts, notes))
     finally:
         _retire(worker, limits, printed, notes)
     errors.extend({"kind": "sandbox", "message": note} for note in notes)
