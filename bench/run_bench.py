@@ -120,17 +120,23 @@ def bench_nbgrader(work, count):
         "c.CourseDirectory.source_directory = 'source'\n"
         f"c.CourseDirectory.db_url = 'sqlite:///{course}/gradebook.db'\n"
         "c.ExecutePreprocessor.timeout = 600\n")
-    nbgrader = [PY, "-m", "nbgrader", "--log-level=ERROR"]
-    subprocess.run(nbgrader + ["generate_assignment", "lab4_3", "--force"], cwd=course, check=True,
-                   capture_output=True)
+    # nbgrader takes its options after the subcommand and runs alembic from PATH.
+    env = {**os.environ, "PATH": f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def nbgrader(*args):
+        return [PY, "-m", "nbgrader", *args, "--log-level=ERROR"]
+
+    subprocess.run(nbgrader("generate_assignment", "lab4_3", "--force"), cwd=course, check=True,
+                   capture_output=True, env=env)
     sources = corpus_sources()
     students = [f"student{i:03d}" for i in range(count)]
     for i, student in enumerate(students):
         target = course / "submitted" / student / "lab4_3"
         target.mkdir(parents=True)
         (target / "lab4_3.ipynb").write_text(as_notebook(sources[i % len(sources)], i))
-        subprocess.run(nbgrader + ["db", "student", "add", student], cwd=course, check=True, capture_output=True)
-    seconds, peak, _ = timed(nbgrader + ["autograde", "lab4_3", "--force"], cwd=course)
+        subprocess.run(nbgrader("db", "student", "add", student), cwd=course, check=True, capture_output=True,
+                       env=env)
+    seconds, peak, _ = timed(nbgrader("autograde", "lab4_3", "--force"), env=env, cwd=course)
     return {"n": count, "seconds": round(seconds, 2), "per_submission": round(seconds / count, 2),
             "peak_mb": round(peak / 2**20)}
 
