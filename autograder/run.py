@@ -137,24 +137,22 @@ def _finish(out, item, graded, checks, grading):
     """Score, then write the record, the feedback page and the fingerprint, in that order."""
     from .grade import Outcome
 
+    notes = [{"kind": "student", "message": n} for n in item.notes]
     if graded is None:
         reason = " ".join(item.problems)
-        errors = [{"kind": "file", "message": reason}] + [{"kind": "student", "message": n} for n in item.notes]
-        rec = score.record(item.id, [], errors, checks, grading,
+        outcomes, output, artifacts = [], "", {}
+        rec = score.record(item.id, outcomes, [{"kind": "file", "message": reason}] + notes, checks, grading,
                            unrunnable=f"Not graded: {reason}")
-        output, artifacts = "", {}
     else:
         outcomes = [Outcome(**o) for o in graded["outcomes"]]
-        errors = [{"kind": "student", "message": n} for n in item.notes] + graded["errors"]
-        rec = score.record(item.id, outcomes, errors, checks, grading)
+        rec = score.record(item.id, outcomes, notes + graded["errors"], checks, grading)
         output, artifacts = graded["output"], graded["artifacts"]
     report.write_atomic(out / "results" / f"{item.safe_id}.json", report.results_json(rec))
     report.write_atomic(out / "feedback" / f"{item.safe_id}.html",
                         pages.feedback_page(rec, images=_images(artifacts), output=output))
     report.write_atomic(out / "state" / f"{item.safe_id}.json",
-                        json.dumps({"fingerprint": item.fingerprint,
-                                    "mistakes": score.mistakes([Outcome(**o) for o in graded["outcomes"]])
-                                    if graded else {}, "artifacts": artifacts}))
+                        json.dumps({"fingerprint": item.fingerprint, "mistakes": score.mistakes(outcomes),
+                                    "artifacts": artifacts}))
     return rec
 
 
