@@ -6,6 +6,7 @@ training runs and plots never run in the grader's workers, and a statement
 that fails costs only what it defines. Source is parsed, never executed, here.
 """
 import ast
+import functools
 
 try:  # Turns %magics and !shell lines into plain Python calls, which are then dropped.
     from IPython.core.inputtransformer2 import TransformerManager
@@ -13,6 +14,7 @@ try:  # Turns %magics and !shell lines into plain Python calls, which are then d
 except ImportError:  # pragma: no cover - IPython comes with the pinned requirements
     _TRANSFORMER = None
 
+CACHED_CELL_CHARS = 64 * 1024
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -25,22 +27,37 @@ def extract(cells):
     """
     statements, problems = [], []
     for cell in cells:
-        source = _transform(cell["source"])
+        source = cell["source"]
+        # Large cells are rare and would crowd the cache: parsed each time.
+        kept, error = (_definitions if len(source) <= CACHED_CELL_CHARS else _definitions.__wrapped__)(source)
+        if error is not None:
+            problems.append(f"Cell {cell['index'] + 1} has a syntax error at line {error[0]}: "
+                            f"{error[1]}. Nothing in that cell could be graded.")
+            continue
+        statements.extend({"cell": cell["index"] + 1, "line": line, "source": text} for line, text in kept)
+    return statements, problems
+
+
+# A class shares most cells with the release (instructions, locked cells, untouched demos):
+# each distinct cell text is parsed once per process, not once per student.
+@functools.lru_cache(maxsize=4096)
+def _definitions(source):
+    """((line, padded source) of each kept statement, ...), and (line, message) of a syntax error."""
+    try:
+        tree = ast.parse(source)  # plain Python, the usual case: no need for IPython's slow pass
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        source = _transform(source)
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-            line = getattr(error, "lineno", None) or "?"
-            problems.append(f"Cell {cell['index'] + 1} has a syntax error at line {line}: "
-                            f"{getattr(error, 'msg', error)}. Nothing in that cell could be graded.")
-            continue
-        lines = source.splitlines(keepends=True)
-        for node in tree.body:
-            if _keep(node):
-                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                text = "".join(lines[start - 1:node.end_lineno])
-                statements.append({"cell": cell["index"] + 1, "line": start,
-                                   "source": "\n" * (start - 1) + text})
-    return statements, problems
+            return (), (getattr(error, "lineno", None) or "?", getattr(error, "msg", error))
+    lines = source.splitlines(keepends=True)
+    kept = []
+    for node in tree.body:
+        if _keep(node):
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            kept.append((start, "\n" * (start - 1) + "".join(lines[start - 1:node.end_lineno])))
+    return tuple(kept), None
 
 
 def _transform(source):
