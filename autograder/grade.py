@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from .checks import PART_STUBS, CheckFailed
 from .checks.common import Context
 from .student import Student
-from .workers import StubMissing, StudentError, Worker, WorkerProblem
+from .fork_server import ForkServer
+from .workers import WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem
 
 
 @dataclass
@@ -41,21 +42,27 @@ class Graded:
 
 
 class WorkerSupply:
-    """Hands out workers, keeping one spare starting up so the next one is warm."""
+    """Hands out fresh workers, forked by a fork server, keeping one spare starting up."""
 
-    def __init__(self, limits, hide):
+    def __init__(self, limits, hide, fork_server=True):
         self.limits, self.hide = limits, hide
+        self._forks = ForkServer(WORKER_ENV) if fork_server else None
         self._spare = None
 
     def take(self):
-        worker = self._spare or Worker(self.limits, self.hide)
-        self._spare = Worker(self.limits, self.hide)
+        worker = self._spare or self._new()
+        self._spare = self._new()
         return worker
+
+    def _new(self):
+        return Worker(self.limits, self.hide, forks=self._forks)
 
     def close(self):
         if self._spare:
             self._spare.remove()
             self._spare = None
+        if self._forks:
+            self._forks.close()
 
 
 def grade(statements, checks, grading, kit, supply, parts=None, probe=None):

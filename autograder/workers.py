@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .fork_server import Adopted
 from .worker import wire
 
 WORKER_MAIN = Path(__file__).parent / "worker" / "main.py"
@@ -49,6 +50,12 @@ def default_hidden():
         if value:
             paths.append(value)
     return paths
+
+
+# A worker's whole environment: nothing of the grader's leaks in, and NumPy stays on one thread.
+WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+              "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}
 
 
 class WorkerProblem(Exception):
@@ -95,8 +102,9 @@ def _unprivileged_ids():
 class Worker:
     """One sandboxed worker process; use as a context manager or call stop()."""
 
-    def __init__(self, limits, hide=()):
+    def __init__(self, limits, hide=(), forks=None):
         self.limits = limits
+        self.forks = forks       # a ForkServer to start from, or None to start Python afresh
         if os.geteuid() == 0:
             # Only a name: the worker mounts a private tmpfs there inside its own mount namespace
             # (or makes the folder itself, if it gets no namespace), so nothing is left on disk.
@@ -128,13 +136,15 @@ class Worker:
             "file_size_mb": self.limits.file_size_mb, "max_processes": self.limits.max_processes,
             "output_chars": self.limits.output_chars,
         }
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.scratch, "LANG": "C.UTF-8",
-               "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER_MAIN), json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, env=env,
-            cwd="/", pass_fds=(request_r, reply_w), start_new_session=True, close_fds=True)
+        pid = self.forks.spawn(config, (request_r, reply_w, self._output.fileno())) if self.forks else 0
+        if pid:
+            self.process = Adopted(pid)
+        else:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER_MAIN), json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output,
+                env=dict(WORKER_ENV, HOME=self.scratch), cwd="/", pass_fds=(request_r, reply_w),
+                start_new_session=True, close_fds=True)
         os.close(request_r)
         os.close(reply_w)
         os.set_blocking(self._request_w, False)

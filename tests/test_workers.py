@@ -20,7 +20,8 @@ import pytest
 from autograder.config import REPO, Limits
 from autograder.extract import extract
 from autograder.worker import wire
-from autograder.workers import CallTimeout, StudentError, Worker, WorkerCrashed
+from autograder.fork_server import ForkServer
+from autograder.workers import WORKER_ENV, CallTimeout, StudentError, Worker, WorkerCrashed
 from harness import REFERENCE
 
 root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level sandbox needs root")
@@ -29,10 +30,28 @@ KIT = extract([{"index": 0, "source": REFERENCE.read_text()}])[0]
 GRADS = {"dW1": np.full((2, 2), 3.0), "db1": np.ones((2, 1))}
 
 
+FORKS = []  # the fork server of the current start mode, if it has one
+
+
+@pytest.fixture(scope="module", autouse=True, params=["started on its own", "forked"])
+def start_mode(request):
+    """Every test here runs twice: workers started afresh, and workers forked by the fork server."""
+    forks = ForkServer(WORKER_ENV) if request.param == "forked" else None
+    FORKS[:] = [forks]
+    yield request.param
+    if forks:
+        forks.close()
+    FORKS[:] = []
+
+
+def new_worker(limits=None, hide=()):
+    return Worker(limits or Limits(), hide=hide, forks=FORKS[0] if FORKS else None)
+
+
 def worker_with(body, hide=(), **limits):
     """A worker whose clip_gradients is `body` (indented function body)."""
     source = "import os, sys\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n" + body
-    worker = Worker(Limits(**limits), hide=[str(REPO), *hide])
+    worker = new_worker(Limits(**limits), hide=[str(REPO), *hide])
     statements, problems = extract([{"index": 0, "source": source}])
     assert not problems
     worker.call("load", 20, kit=KIT, student=statements)
@@ -344,24 +363,27 @@ def test_memory_and_recursion_errors_are_named_for_the_ta():
             "Used more than the memory limit", "Recursed too deeply"]
 
 
-def test_a_worker_does_not_outlive_a_grader_that_dies_without_cleaning_up(tmp_path):
-    # The grading process is killed (or crashes) with a worker running: the worker must go too.
+def test_a_worker_does_not_outlive_a_grader_that_dies_without_cleaning_up(start_mode):
+    # The grading process is killed (or crashes) with a worker running: the worker must go too,
+    # and so must the fork server.
     script = textwrap.dedent("""\
         import os, sys
         sys.path.insert(0, %r)
         from autograder.config import Limits
-        from autograder.workers import Worker
-        w = Worker(Limits())
+        from autograder.fork_server import ForkServer
+        from autograder.workers import WORKER_ENV, Worker
+        forks = ForkServer(WORKER_ENV) if %r else None
+        w = Worker(Limits(), forks=forks)
         w.call("load", 20, kit=[], student=[])
-        print(w.process.pid, flush=True)
+        print(w.process.pid, forks._process.pid if forks else w.process.pid, flush=True)
         os._exit(0)
-        """ % str(REPO))
+        """ % (str(REPO), start_mode == "forked"))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    worker_pid = int(done.stdout.split()[0])
+    pids = [int(pid) for pid in done.stdout.split()]
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _alive(worker_pid):
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
         time.sleep(0.05)
-    assert not _alive(worker_pid)
+    assert len(pids) == 2 and not any(_alive(pid) for pid in pids)
 
 
 def _alive(pid):
@@ -400,6 +422,6 @@ def test_demo_code_built_on_packages_the_worker_lacks_is_skipped_but_a_stub_buil
               "@callbacks.wrap\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n"
               "    return gradients, {}\n")
     statements, _ = extract([{"index": 0, "source": source}])
-    with Worker(Limits(), hide=[str(REPO)]) as w:
+    with new_worker(hide=[str(REPO)]) as w:
         report = w.call("load", 20, kit=KIT, student=statements)
         assert [(e["line"], e["type"]) for e in report["errors"]] == [(4, "NameError")]

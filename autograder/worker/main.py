@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -138,8 +139,7 @@ class CappedText:
         return False
 
 
-def main():
-    config = json.loads(sys.argv[1])
+def main(config):
     sandbox.bind_to_grader(config)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing us
     # As root this returns in a forked child, PID 1 of its own namespace; see sandbox.py.
@@ -248,5 +248,108 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
+# -- the fork server ------------------------------------------------------------------------
+#
+# Starting Python and importing NumPy costs a worker about 0.2 s of CPU, as much as grading
+# a submission's four parts. The fork server pays it once: a process that has imported
+# everything above (and never runs student code) forks a fresh worker per request. Each
+# worker then confines itself exactly as a worker started on its own does. It is forked
+# twice so that it is reparented to the grading process (a child subreaper), which can wait
+# for it and read its exit status as it would a process it started itself.
+
+def serve_forks(control_fd, grader_pid):
+    """Fork a worker for each request on `control_fd` until the grader closes it."""
+    import socket  # here, not at the top: workers must not find it among main's globals
+
+    sandbox.bind_to_grader({"grader_pid": grader_pid})
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+        except (OSError, ValueError):
+            os._exit(0)
+        if not message or len(fds) != 3:
+            os._exit(0)
+        try:
+            pid = _fork_worker(json.loads(message), fds, control.fileno())
+        except OSError:
+            pid = 0  # no process could be forked: the grader starts this worker on its own
+        for fd in fds:
+            os.close(fd)
+        try:
+            control.sendall(pid.to_bytes(8, "little"))
+        except OSError:
+            os._exit(0)
+
+
+def _fork_worker(config, fds, control_fd):
+    """The pid of a new worker, once it has been reparented to the grader."""
+    pid_r, pid_w = os.pipe()
+    middle = os.fork()
+    if middle == 0:  # exits at once, leaving the worker an orphan for the grader to adopt
+        try:
+            worker = os.fork()
+            if worker == 0:
+                os.close(pid_r)
+                _become_worker(config, fds, keep_out=(control_fd, pid_w))
+            os.write(pid_w, worker.to_bytes(8, "little"))
+        finally:
+            os._exit(0)
+    os.close(pid_w)
+    with os.fdopen(pid_r, "rb") as pipe:
+        data = pipe.read(8)
+    os.waitpid(middle, 0)
+    return int.from_bytes(data, "little") if len(data) == 8 else 0
+
+
+def _become_worker(config, fds, keep_out):
+    """In the forked worker: what subprocess.Popen would have set up, then main(); never returns."""
+    code = 1
+    try:
+        request_r, reply_w, output = fds
+        for fd in keep_out:
+            os.close(fd)
+        os.setsid()  # its own process group, which the grader kills as a whole
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        keep = {0, 1, 2, request_r, reply_w}
+        for fd in range(3, 1024):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.chdir("/")
+        os.environ["HOME"] = config["scratch"]
+        _await_adoption(config["grader_pid"])
+        config = dict(config, request_fd=request_r, reply_fd=reply_w)
+        sys.argv = [sys.argv[0], json.dumps(config)]  # as a worker started on its own sees it
+        main(config)
+        code = 0
+    except BaseException:  # noqa: B902 - as an uncaught exception would end a worker started on its own
+        try:
+            import traceback
+
+            traceback.print_exc()
+        except BaseException:  # noqa: B902
+            pass
+    finally:
+        os._exit(code)
+
+
+def _await_adoption(grader_pid):
+    # The parent-death signal must be armed once the grader is our parent, not before.
+    for _ in range(4000):
+        if os.getppid() == grader_pid:
+            return
+        time.sleep(0.0005)
+    os._exit(1)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--fork-server":
+        serve_forks(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main(json.loads(sys.argv[1]))
