@@ -65,7 +65,7 @@ def page(records, safe_ids, grading, mistakes, timings):
 # -- sections ---------------------------------------------------------------------------
 
 def _distributions(records, grading):
-    from .plots import histogram  # noqa: PLC0415 - matplotlib only when there is a report to draw
+    from .plots import histogram  # noqa: PLC0415 - loaded only when there is a report to draw
 
     rows, figures = [], []
     columns = [(pid, part.title, part.points) for pid, part in grading.parts.items()]

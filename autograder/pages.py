@@ -61,7 +61,7 @@ ERROR_HEADINGS = {
 def feedback_page(record, images=None, notes=(), output=""):
     """HTML for one results record.
 
-    images: {part id: [(caption, "data:image/png;base64,...")]}, shown under their part;
+    images: {part id: [(caption, "data:image/svg+xml;base64,...")]} from plots.py, shown under their part;
     notes: extra messages for the student; output: what their code printed (already capped)."""
     images = images or {}
     title = escape(str(record["submission"]))
@@ -116,7 +116,7 @@ def _part(pid, part, images):
     percent = 100 * part["score"] / part["max_score"] if part["max_score"] else 0
     figures = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
                       f"<figcaption>{escape(caption)}</figcaption></figure>"
-                      for caption, uri in images if uri.startswith("data:image/png;base64,"))
+                      for caption, uri in images if uri.startswith("data:image/svg+xml;base64,"))
     return (f'<section id="{escape(pid)}"><h2>{escape(part["title"])}: '
             f'{part["score"]:g} / {part["max_score"]:g}</h2>'
             f'<div class="bar"><span style="width:{percent:.1f}%"></span></div>'

@@ -4,7 +4,8 @@ import re
 from autograder import config, pages
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-PNG = "data:image/png;base64,iVBORw0KGgo="
+# What plots.py makes: an SVG as a base64 data URI ("<svg xmlns=...></svg>").
+SVG = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4="
 
 
 def first_check(part):
@@ -59,21 +60,23 @@ def test_hostile_strings_from_the_submission_are_escaped_everywhere():
 
 
 def test_plots_are_embedded_as_data_uris_under_their_part():
-    html = pages.feedback_page(make_record(), images={"part2": [("gradient norms", PNG)]})
+    html = pages.feedback_page(make_record(), images={"part2": [("gradient norms", SVG)]})
     part2, part5 = html.index('id="part2"'), html.index('id="part5"')
-    image = html.index(f'src="{PNG}"')
+    image = html.index(f'src="{SVG}"')
     assert part2 < image < part5
     assert "<figcaption>gradient norms</figcaption>" in html
 
 
-def test_an_image_that_is_not_an_embedded_png_is_dropped():
-    html = pages.feedback_page(make_record(), images={"part2": [("x", "https://example.com/a.png")]})
-    assert "example.com" not in html
+def test_an_image_that_is_not_one_of_our_embedded_svgs_is_dropped():
+    others = ["https://example.com/a.svg", "javascript:alert(1)", "data:image/png;base64,iVBORw0KGgo=",
+              "data:text/html;base64,PHNjcmlwdD4=", " " + SVG]
+    html = pages.feedback_page(make_record(), images={"part2": [(f"image {i}", uri) for i, uri in enumerate(others)]})
+    assert "<figure>" not in html and "<img" not in html
 
 
 def test_the_page_loads_nothing_from_elsewhere_and_runs_no_script():
     html = pages.feedback_page(make_record(failing={first_check("part9")}),
-                               images={"part2": [("c", PNG)]}, output="hello")
+                               images={"part2": [("c", SVG)]}, output="hello")
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     assert "<script" not in html and "@import" not in html and "url(" not in html
 
