@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 grade: $(VENV)/.installed
-	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS))
+	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 # Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
 test: $(VENV)/.installed
