@@ -42,16 +42,20 @@ class Graded:
 
 
 class WorkerSupply:
-    """Hands out fresh workers, forked by a fork server, keeping one spare starting up."""
+    """Hands out fresh workers.
 
-    def __init__(self, limits, hide, fork_server=True):
-        self.limits, self.hide = limits, hide
-        self._forks = ForkServer(WORKER_ENV) if fork_server else None
+    warm (a batch): workers are forked by a fork server, and one spare is always starting up
+    so the next submission's is ready. Not warm (one part checked from a student's notebook,
+    one or two workers in all): each worker starts on its own when it is needed."""
+
+    def __init__(self, limits, hide, warm=True):
+        self.limits, self.hide, self.warm = limits, hide, warm
+        self._forks = ForkServer(WORKER_ENV) if warm else None
         self._spare = None
 
     def take(self):
         worker = self._spare or self._new()
-        self._spare = self._new()
+        self._spare = self._new() if self.warm else None
         return worker
 
     def _new(self):

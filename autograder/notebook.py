@@ -95,7 +95,7 @@ def _grade_part(part, hidden, grading_path):
     keys = {c.name: (digest, grading.seed, part, c.name) for c in chosen}
     todo = [c for c in chosen if keys[c.name] not in _CACHE]
     if todo:
-        supply = WorkerSupply(grading.limits, hide=[str(config.REPO), os.getcwd()])
+        supply = WorkerSupply(grading.limits, hide=[str(config.REPO), os.getcwd()], warm=False)
         try:
             graded = grade(statements, todo, grading, release.kit_statements(grading), supply, parts=[part])
         finally:
