@@ -161,18 +161,18 @@ def _all_submissions(records, safe_ids, grading, timings):
         rows.append([_link(rec, sid), *(_n(_score(rec, pid)) for pid in grading.parts), _n(rec["score"]),
                      f"{seconds:.1f}" if isinstance(seconds, (int, float)) else ""])
     table = _table(header, rows, numeric=range(1, len(header)))
-    return f'<h2 id="submissions">All submissions</h2><div class="scroll">{table}</div>'
+    return f'<h2 id="submissions">All submissions</h2>{table}'
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 def _table(header, rows, numeric=()):
-    """An HTML table; cells are already-escaped HTML."""
+    """An HTML table that scrolls sideways on its own on a narrow screen; cells are already-escaped HTML."""
     numeric = set(numeric)
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _link(record, safe_id):
