@@ -307,7 +307,6 @@ class Batch:
     out: Path
     records: dict       # id -> results record
     secrets: list       # texts no worker may have read
-    seconds: float
     leftover: list      # processes of this batch still running after it
 
 
@@ -346,17 +345,15 @@ def batch(tmp_path_factory):
     os.environ.update(GRADLAB_GRADEBOOK=str(course / "gradebook.db"), GRADLAB_EXCHANGE=str(course / "exchange"))
     from autograder.run import grade_batch
 
-    started = time.monotonic()
     try:
         records, _ = grade_batch([files, tree], out, jobs=2, grading_path=grading_toml(root / "grading.toml"),
                                  stream=io.StringIO())
     finally:
         del os.environ["GRADLAB_GRADEBOOK"], os.environ["GRADLAB_EXCHANGE"]
-    seconds = time.monotonic() - started
     leftover = _leftover(str(root))
     yield Batch(root, out, {r["submission"]: r for r in records},
                 [secret_marker, f"GRADEBOOK-SECRET-{os.getpid()}", f"EXCHANGE-SECRET-{os.getpid()}"],
-                seconds, leftover)
+                leftover)
     subprocess.run(["rm", "-rf", "--", str(course)], check=True)
 
 
@@ -390,9 +387,13 @@ def _points(record, part=None):
 
 
 @pytest.mark.slow
-def test_a_batch_of_hostile_and_broken_submissions_runs_within_three_minutes(batch):
+def test_no_hostile_submission_keeps_grading_past_its_time_budget(batch):
+    # The deadline is checked between checks, so one check (a few calls, each capped by the call
+    # timeout) may run past it; an unbounded stall would not. (Speed is `make bench`'s business.)
     assert len(batch.records) >= 35
-    assert batch.seconds < 180, f"the batch took {batch.seconds:.0f} s"
+    budget = 60.0 + 10 * 2.0  # submission_timeout + ten call timeouts, as grading_toml sets them
+    timings = json.loads((batch.out / "timings.json").read_text())
+    assert timings and max(timings.values()) < budget, sorted(timings.items(), key=lambda item: -item[1])[:3]
 
 
 @pytest.mark.slow
