@@ -1,8 +1,10 @@
 """Grader side of the worker processes: start, call with a timeout, kill.
 
-A worker is `python -I autograder/worker/main.py`, which imports NumPy and the
-standard library only and confines itself (worker/sandbox.py says how, and
-what the fallback without root is). The grader sends requests and reads
+A worker runs autograder/worker/main.py, which imports NumPy and the standard
+library only and confines itself (worker/sandbox.py says how, and what the
+fallback without root is). It is forked by a fork server (fork_server.py) when
+the caller has one, else started as `python -I autograder/worker/main.py`; it
+confines itself the same way either way. The grader sends requests and reads
 replies on two pipes, with a deadline on every call. Replies are decoded by
 wire.decode, which builds plain values only; a reply that is not well-formed
 plain data is a crash of the worker, never a fault of the grader. The

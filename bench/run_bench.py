@@ -201,7 +201,8 @@ def plot(results, path):
     linear.set_title("make grade (dashed: least-squares line)")
     linear.set_ylim(bottom=0)
     per = results["nbgrader"]["per_submission"]
-    log.plot(ns, [per * n for n in ns], "x--", label=f"nbgrader autograde ({per:.0f} s per notebook)")
+    log.plot(ns, [per * n for n in ns], "x--",
+             label=f"nbgrader autograde: {per:.0f} s per notebook (measured on {results['nbgrader']['n']}) x N")
     log.set_yscale("log")
     log.set_title("against nbgrader autograde (log scale)")
     for ax in (linear, log):
