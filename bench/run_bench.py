@@ -177,7 +177,7 @@ def linear_fit(rows):
     fixed = mean_t - slope * mean_n
     total = sum((t - mean_t) ** 2 for t in ts)
     residual = sum((t - fixed - slope * n) ** 2 for n, t in zip(ns, ts))
-    return {"fixed_seconds": round(fixed, 2), "seconds_per_submission": round(slope, 3),
+    return {"sizes": len(set(ns)), "fixed_seconds": round(fixed, 2), "seconds_per_submission": round(slope, 3),
             "r_squared": round(1 - residual / total, 4) if total else 1.0}
 
 
@@ -225,7 +225,8 @@ def verdicts(results):
         "speedup": results["speedup_per_submission"] >= TARGETS["speedup_at_least"],
         "200_in_90_s_with_2_jobs": (two_hundred[0]["seconds"] < TARGETS["seconds_for_200_with_2_jobs"]
                                     if two_hundred else None),  # None: this run did not grade 200 with 2 jobs
-        "linear_in_n": all(fit["r_squared"] >= TARGETS["r_squared_at_least"] for fit in results["fits"].values()),
+        "linear_in_n": (all(fit["r_squared"] >= TARGETS["r_squared_at_least"] for fit in results["fits"].values())
+                        if all(fit["sizes"] >= 3 for fit in results["fits"].values()) else None),  # a line needs 3
         "peak_pss_under_2_gb": max(r["peak_pss_mb"] for r in kit) < TARGETS["peak_gb"] * 1024,
     }
 
