@@ -65,3 +65,28 @@ def test_a_test_that_changes_its_example_does_not_change_the_next_submissions():
     seen = []
     run_property(ctx(), part5_clipping.clip_inputs(), seen.append)
     assert any(value.any() for case in seen for value in case.gradients.values())
+
+
+def test_examples_do_not_depend_on_which_modules_are_loaded(tmp_path, monkeypatch):
+    # Hypothesis would otherwise mix constants from the source of loaded local modules into its draws.
+    helper = tmp_path / "course_helpers.py"
+    helper.write_text("SEEDS = [123456789, 987654321, 42424242, 31415926, 27182818]\nSCALES = [0.123456, 7.654321]\n")
+    ctx = lambda: Context(11, "test", "modules", max_examples=60)  # noqa: E731
+    before = drawn_by_hypothesis(ctx(), part5_clipping.clip_inputs())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__(helper.stem)
+    assert drawn_by_hypothesis(ctx(), part5_clipping.clip_inputs()) == before
+
+
+def test_a_failure_hypothesis_cannot_find_again_still_fails_the_check():
+    # Code that answers differently from call to call: wrong on the replayed examples, right afterwards.
+    calls = []
+
+    def flaky(case):
+        calls.append(case)
+        if len(calls) == 1:
+            raise CheckFailed("wrong the first time", "test")
+
+    with pytest.raises(CheckFailed) as failed:
+        run_property(Context(5, "test", "flaky"), part5_clipping.clip_inputs(), flaky, describe=lambda case: "it")
+    assert "wrong the first time" in failed.value.feedback and "Smallest input found: it" in failed.value.feedback
