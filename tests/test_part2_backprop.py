@@ -218,3 +218,13 @@ def test_a_wrong_kind_of_norm_is_named(norm, mistake):
     with pytest.raises(checks.CheckFailed) as failure:
         checks.check_norms(out, net)
     assert failure.value.mistake == mistake
+
+
+@pytest.mark.parametrize("body", ["        return {}\n", "        return None\n",
+                                  "        return {'d' + k: np.zeros_like(v) for k, v in self.parameters.items()}\n"])
+def test_a_backward_pass_that_computes_nothing_gets_no_point_for_leaving_the_parameters_alone(harness, body):
+    source = (REFERENCE.read_text() + "\n\nclass DeepNeuralNetwork(DeepNeuralNetwork):\n"
+              "    def backward_propagation(self, X, Y):\n" + body)
+    outcomes = harness.grade(source, parts=[PART])
+    assert not outcomes[(PART, "parameters_untouched")].passed
+    assert [name for (_, name), o in outcomes.items() if o.passed] in ([], ["returns_gradient_dict"])

@@ -147,3 +147,17 @@ def test_huge_values_fail_every_check_without_a_grader_error(harness):
     outcomes = harness.grade(REFERENCE.read_text() + "\n\n" + HUGE, parts=[PART])
     assert all(not o.passed for o in outcomes.values())
     assert [o.detail for o in outcomes.values() if o.mistake == "grader_error"] == []
+
+
+@pytest.mark.parametrize("body", [
+    "    return gradients, {'original_norm': 1.0, 'clipped_norm': 1.0, 'clip_ratio': 1.0}\n",
+    "    return {k: g.copy() for k, g in gradients.items()}, {}\n",
+    "    return None\n",
+    "    pass\n",
+])
+def test_a_stub_that_does_nothing_gets_no_point_for_leaving_its_input_alone(harness, body):
+    source = (REFERENCE.read_text() + "\n\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n"
+              + body)
+    outcomes = harness.grade(source, parts=[PART])
+    assert [name for (part, name), o in outcomes.items() if o.passed] == []
+    assert outcomes[(PART, "input_not_modified")].mistake in ("no_clipping", "returns_none")

@@ -183,3 +183,11 @@ def test_a_shrunk_property_example_is_small(harness):
 def test_a_correct_variant_passes_with_other_seeds(harness, variant, seed):
     outcomes = harness.grade(corpus_source(REFERENCE, variant), parts=[PART], seed=seed)
     assert {k: o.feedback for k, o in outcomes.items() if not o.passed} == {}
+
+
+@pytest.mark.parametrize("body", ["        return Z\n", "        return Z.copy()\n", "        return None\n"])
+def test_a_batch_normalize_that_normalises_nothing_gets_no_point_for_passing_z_through(harness, body):
+    source = (REFERENCE.read_text() + "\n\nclass BatchNormNetwork(BatchNormNetwork):\n"
+              "    def batch_normalize(self, Z, layer_num, mode='train'):\n" + body)
+    outcomes = harness.grade(source, parts=[PART])
+    assert [name for (_, name), o in outcomes.items() if o.passed] == []

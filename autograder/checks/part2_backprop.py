@@ -380,7 +380,18 @@ def batch_of_one(student, ctx):
 def parameters_untouched(student, ctx):
     for dims, activation, m in (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5)):
         net = draw_network(ctx.rng(activation), dims, activation, m)
-        fixed_case(net.describe(), lambda: check_parameters(run_backprop(student, net), net))
+        fixed_case(net.describe(), lambda: check_parameters_untouched_by_work(run_backprop(student, net), net))
+
+
+def check_parameters_untouched_by_work(out, net):
+    check_parameters(out, net)
+    # Leaving self.parameters alone earns the point only from a backward pass that computed
+    # something: a stub that returns nothing (or all zeros) does not get it for free.
+    check_structure(out["gradients"], net)
+    if not any(np.any(out["gradients"][key] != 0) for key in gradient_keys(net.L)):
+        raise CheckFailed("Every gradient backward_propagation returned is zero, on a network whose gradients "
+                          "are not. This check counts only when backward_propagation computes the gradients "
+                          "and leaves self.parameters alone.", "all_zero_gradients")
 
 
 # -- gradient norms ---------------------------------------------------------------

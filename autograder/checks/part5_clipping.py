@@ -97,6 +97,12 @@ def run_clip(student, case):
     return out["result"], out["input_after"]
 
 
+def describe_need(case):
+    if case.clip_type == "norm":
+        return f"global norm {ref.global_norm(case.gradients):.6g} > max_norm {case.max_norm:g}"
+    return f"some entries lie outside [-{case.max_norm:g}, {case.max_norm:g}]"
+
+
 def _kind(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
@@ -385,7 +391,7 @@ def input_not_modified(student, ctx):
 
 @quiet_overflow
 def check_input_case(student, case):
-    _, after = run_clip(student, case)
+    result, after = run_clip(student, case)
     if type(after) is not dict or list(after) != list(case.gradients):
         raise CheckFailed("clip_gradients changed the keys of the dict it was given; it must leave its "
                           "input alone and return a new dict.", "modifies_input")
@@ -400,6 +406,16 @@ def check_input_case(student, case):
         raise CheckFailed(f"{text}.\nLikely mistake: modifying the arrays in place (`g *= scale`, "
                           "`np.clip(g, ..., out=g)`, or assigning into gradients[key]). Build new arrays "
                           "(`g * scale`, `np.clip(g, lo, hi)`) in a new dict.", "modifies_input")
+    # Leaving the input alone earns the point only with new arrays where clipping must change
+    # something: a stub that returns its input untouched does not get it for free.
+    clipped, _ = unpack(result, case)
+    reference, _ = expected_for(case)
+    for key, sent in case.gradients.items():
+        if not np.array_equal(reference[key], sent) and np.array_equal(clipped[key], sent):
+            raise CheckFailed(f"`clipped['{key}']` is the input `gradients['{key}']` unchanged, but clipping "
+                              f"must change it here ({describe_need(case)}). This check counts only when "
+                              "clip_gradients returns new, clipped arrays and leaves its input alone.",
+                              "no_clipping")
 
 
 @check("part5", "zero_gradients",

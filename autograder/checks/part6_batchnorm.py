@@ -351,6 +351,19 @@ def pass_through(student, ctx):
         runs.append((case, mode, "use_batch_norm_ignored"))
     for case, mode, mistake in runs:
         fixed_case(describe(case, mode), functools.partial(_pass_case, student, case, mode, mistake))
+    # Passing Z through earns the point only from code that also normalises where it must:
+    # a stub that always returns Z does not get it for free.
+    normalised = make_case(rng, (3, 4, 4, 1), 1, 5, 0.8, 0.1)
+    fixed_case(describe(normalised, "train"), functools.partial(_normalises, student, normalised))
+
+
+def _normalises(student, case):
+    got = call(student, case, "train")["out"]
+    if type(got) is np.ndarray and got.shape == case.Z.shape and np.array_equal(got, case.Z):
+        raise CheckFailed("batch_normalize returned Z unchanged for a hidden layer with use_batch_norm=True "
+                          "in 'train' mode, which it must normalise. This check counts only when "
+                          "batch_normalize normalises where it must and passes Z through where it must.",
+                          "no_normalisation")
 
 
 def _pass_case(student, case, mode, mistake):
