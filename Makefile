@@ -89,8 +89,11 @@ clean:
 	@rm -rf grades dist bench/out
 
 # Throughput against nbgrader autograde, measured in one run: bench/results.json, bench/time_vs_n.png.
+# BENCH_ARGS="--sizes 10,20 --jobs 2 --nbgrader 1 --out /tmp/bench" for a quick look.
+BENCH_ARGS ?=
 bench: $(VENV)/.installed
-	@$(PY) bench/run_bench.py
+	@$(PY) bench/run_bench.py $(BENCH_ARGS)
+
 # Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
 gradescope: $(VENV)/.installed
