@@ -28,6 +28,8 @@ SPAWN_TIMEOUT = 10.0  # seconds for the server to fork; far more than it ever ta
 
 
 class ForkServer:
+    """One fork server for this process's workers; `env` is the workers' whole environment."""
+
     def __init__(self, env):
         self._process = None
         self._control = None
