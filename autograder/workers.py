@@ -28,10 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .fork_server import Adopted
+from .fork_server import WORKER_MAIN, Adopted
 from .worker import wire
 
-WORKER_MAIN = Path(__file__).parent / "worker" / "main.py"
 PACKAGE = Path(__file__).resolve().parent
 MAX_NOTES = 20
 NOTE_CHARS = 300

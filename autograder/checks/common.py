@@ -6,6 +6,7 @@ Feedback follows a fixed order and stops at the first failure:
 defined -> type -> shape -> dtype -> finite -> values.
 """
 import copy
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -171,7 +172,7 @@ def fixed_case(describe_text, test: Callable):
 def expect_dict(name, value, keys=None):
     """`value` must be a dict holding `keys`; returns it."""
     if type(value) is not dict:
-        raise CheckFailed(f"`{name}` should be a dict, got {_kind(value)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a dict, got {kind(value)}.", "wrong_type")
     missing = [k for k in (keys or ()) if k not in value]
     if missing:
         raise CheckFailed(f"`{name}` is missing the key{'s' if len(missing) > 1 else ''} "
@@ -185,7 +186,7 @@ def expect_number(name, value):
         return float(value.reshape(()))
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
-    raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+    raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
 
 
 def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
@@ -196,7 +197,7 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     if got is None:
         raise CheckFailed(f"`{name}` is None; expected an array of shape {expected.shape}.", "missing")
     if type(got) is not np.ndarray:
-        raise CheckFailed(f"`{name}` should be a NumPy array, got {_kind(got)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a NumPy array, got {kind(got)}.", "wrong_type")
     if got.shape != expected.shape:
         hint, mistake = "", "wrong_shape"
         if got.ndim == 2 and got.shape == expected.shape[::-1]:
@@ -264,10 +265,22 @@ def identify(got, mistakes, rtol=1e-6, atol=1e-9):
     return None
 
 
-def _kind(value):
+def kind(value):
+    """How feedback names what a student returned: "an array of shape (2, 3)", "dict", ..."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
-    return type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def quiet_overflow(function):
+    """Run `function` with NumPy's floating-point warnings off: it does arithmetic on the
+    student's values, which may be huge; a wrong answer is reported as such, not as a warning."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def _keys(mapping):

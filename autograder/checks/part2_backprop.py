@@ -11,7 +11,6 @@ Feedback order: returned dict -> keys -> per array type, shape, dtype, finite
 -> values, layer by layer from the output backwards (the first wrong layer
 from the output is where an error starts; every layer below inherits it).
 """
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from ..references import part2_backprop as ref
 from ..workers import StudentError
 from . import CheckFailed, check
-from .common import FD_RTOL, fixed_case, run_property
+from .common import FD_RTOL, fixed_case, kind, quiet_overflow, run_property
 
 GRAD_RTOL = FD_RTOL  # 1e-5: relative error allowed between a gradient and its reference
 # Absolute floor, relative to the largest true gradient of the network. Hidden biases'
@@ -32,16 +31,6 @@ GRAD_ATOL_MIN = 1e-9
 KINK_MARGIN = 1e-3   # |Z| > this everywhere: 1000 finite-difference steps from ReLU's kink
 SATURATION = 4.0     # |Z| < this in sigmoid/tanh hidden layers
 OUTPUT_RANGE = (0.05, 0.95)
-
-
-def quiet_overflow(function):
-    """Run `function` with NumPy's floating-point warnings off: it does arithmetic on the
-    student's values, which may be huge; a wrong answer is reported as such, not as a warning."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return function(*args, **kwargs)
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -150,12 +139,6 @@ def expected_shape(net, key):
     return (net.layer_dims[l], net.layer_dims[l - 1]) if key.startswith("dW") else (net.layer_dims[l], 1)
 
 
-def _kind(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return getattr(value, "type_name", type(value).__name__)
-
-
 # -- structure: dict -> keys -> type -> shape -> dtype -> finite ----------------------
 
 def check_structure(gradients, net):
@@ -164,7 +147,7 @@ def check_structure(gradients, net):
         raise CheckFailed("`backward_propagation` returned None; it should return the dict of "
                           "gradients (is `return gradients` missing?).", "returns_none")
     if type(gradients) is not dict:
-        raise CheckFailed(f"`backward_propagation` should return a dict, got {_kind(gradients)}.", "wrong_type")
+        raise CheckFailed(f"`backward_propagation` should return a dict, got {kind(gradients)}.", "wrong_type")
     keys = gradient_keys(net.L)
     missing = [k for k in keys if k not in gradients]
     if missing:
@@ -191,7 +174,7 @@ def check_array(name, got, shape, net):
         if name.startswith("db") and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
             raise CheckFailed(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.\n"
                               f"Likely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
-        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {_kind(got)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {kind(got)}.", "wrong_type")
     if got.shape != shape:
         text = f"`{name}` has shape {got.shape}, expected {shape} (the shape of `{name[1:]}`)."
         n, m = net.layer_dims[l], net.m
@@ -424,7 +407,7 @@ def check_norms(out, net):
         name = f"gradient_norms['layer_{l}']"
         if type(entry) is not dict:
             raise CheckFailed(f"`{name}` should be a dict with 'dW_norm', 'db_norm' and 'dZ_norm', "
-                              f"got {_kind(entry)}.", "wrong_type")
+                              f"got {kind(entry)}.", "wrong_type")
         absent = [k for k in ("dW_norm", "db_norm", "dZ_norm") if k not in entry]
         if absent:
             raise CheckFailed(f"`{name}` is missing {', '.join(repr(k) for k in absent)}; it has "
@@ -448,7 +431,7 @@ def number(name, value):
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
         value = value.reshape(())[()]
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
     value = float(value)
     if not np.isfinite(value):
         raise CheckFailed(f"`{name}` is {value}; expected a finite number.", "not_finite")
@@ -496,7 +479,7 @@ def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
 def check_parameters(out, net):
     after = out["parameters"]
     if type(after) is not dict:
-        raise CheckFailed(f"`self.parameters` is {_kind(after)} after backward_propagation; it must stay "
+        raise CheckFailed(f"`self.parameters` is {kind(after)} after backward_propagation; it must stay "
                           "the dict of weights and biases, unchanged.", "parameters_changed")
     missing = [k for k in net.parameters if k not in after]
     extra = [k for k in after if k not in net.parameters]
@@ -512,7 +495,7 @@ def check_parameters(out, net):
             continue
         text = f"backward_propagation changed `self.parameters['{key}']`"
         if type(got) is not np.ndarray or got.shape != sent.shape or got.dtype != sent.dtype:
-            raise CheckFailed(f"{text}: it was {_kind(sent)} of float64, it is now {_kind(got)}"
+            raise CheckFailed(f"{text}: it was {kind(sent)} of float64, it is now {kind(got)}"
                               f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}.",
                               "parameters_changed")
         diff = got - sent

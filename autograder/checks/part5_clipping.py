@@ -15,7 +15,6 @@ clipped / (original + 1e-8)) passes for the same reason.
 Feedback order: returned tuple -> clipped dict keys -> per array type, shape,
 dtype, finite -> values -> stats keys -> stats values.
 """
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 from ..references import part5_clipping as ref
 from ..workers import StudentError
 from . import CheckFailed, check
-from .common import fixed_case, run_property
+from .common import fixed_case, kind, quiet_overflow, run_property
 
 CLIP_RTOL = 1e-5      # scaled values and norms after clipping (torch's 1e-6 epsilon fits, see above)
 NORM_RTOL = 1e-6      # the original norm: nothing there depends on an epsilon
@@ -37,16 +36,6 @@ MIN_MAX_NORM = 0.5    # smallest max_norm drawn (see the torch-style note above)
 MIN_NORM_FACTOR = 0.1  # smallest global norm drawn, as a multiple of max_norm
 ZERO_RATIOS = (0.0, 1.0)  # clip_ratio accepted when all gradients are 0 (0/0), see zero_gradients
 STAT_KEYS = ("original_norm", "clipped_norm", "clip_ratio")
-
-
-def quiet_overflow(function):
-    """Run `function` with NumPy's floating-point warnings off: it does arithmetic on the
-    student's values, which may be huge; a wrong answer is reported as such, not as a warning."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return function(*args, **kwargs)
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -103,12 +92,6 @@ def describe_need(case):
     return f"some entries lie outside [-{case.max_norm:g}, {case.max_norm:g}]"
 
 
-def _kind(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return getattr(value, "type_name", type(value).__name__)
-
-
 def unpack(result, case):
     """(clipped, stats) after checking the tuple and the clipped arrays' structure."""
     if result is None:
@@ -119,7 +102,7 @@ def unpack(result, case):
                           "(clipped_gradients, stats), e.g. `return clipped, stats`.", "returns_only_dict")
     if type(result) not in (tuple, list) or len(result) != 2:
         size = f" of {len(result)} items" if type(result) in (tuple, list) else ""
-        raise CheckFailed(f"`clip_gradients` returned {_kind(result)}{size}; it should return the tuple "
+        raise CheckFailed(f"`clip_gradients` returned {kind(result)}{size}; it should return the tuple "
                           "(clipped_gradients, stats).", "wrong_type")
     clipped, stats = result
     if (type(clipped) is dict and type(stats) is dict and all(k in clipped for k in STAT_KEYS)
@@ -128,7 +111,7 @@ def unpack(result, case):
                           "(clipped_gradients, stats).", "swapped_return")
     if type(clipped) is not dict:
         raise CheckFailed(f"The first item `clip_gradients` returns should be the dict of clipped "
-                          f"gradients, got {_kind(clipped)}.", "wrong_type")
+                          f"gradients, got {kind(clipped)}.", "wrong_type")
     missing = [k for k in case.gradients if k not in clipped]
     extra = [k for k in clipped if k not in case.gradients]
     if missing or extra:
@@ -143,7 +126,7 @@ def unpack(result, case):
 
 def check_array(name, got, shape, case):
     if type(got) is not np.ndarray:
-        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {_kind(got)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {kind(got)}.", "wrong_type")
     if got.shape != shape:
         raise CheckFailed(f"`{name}` has shape {got.shape}, expected {shape} (the input's shape).", "wrong_shape")
     if got.dtype != np.float64:
@@ -166,7 +149,7 @@ def number(name, value, case):
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
         value = value.reshape(())[()]
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"`{name}` should be a number, got {_kind(value)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
     value = float(value)
     if not np.isfinite(value):
         if ref.global_norm(case.gradients) == 0:
@@ -180,7 +163,7 @@ def read_stats(stats, case):
     """{stat: float} after checking the stats dict's keys and types."""
     if type(stats) is not dict:
         raise CheckFailed(f"The second item `clip_gradients` returns should be the stats dict, got "
-                          f"{_kind(stats)}.", "wrong_type")
+                          f"{kind(stats)}.", "wrong_type")
     missing = [k for k in STAT_KEYS if k not in stats]
     if missing:
         raise CheckFailed(f"`stats` is missing {', '.join(map(repr, missing))}; it has "

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from ..references import part9_diagnosis as ref
 from ..workers import StudentError
 from . import CheckFailed, check
-from .common import RTOL, expect_dict, expect_number, fixed_case, run_property
+from .common import RTOL, expect_dict, expect_number, fixed_case, kind, run_property
 
 KINDS = ("vanishing", "healthy", "exploding")
 MARGIN = 1.001   # every drawn norm is at least 0.1% away from a threshold
@@ -169,18 +169,12 @@ def _layer_list(name, value):
     if type(value) is np.ndarray and value.ndim == 1 and value.dtype.kind in "iu":
         return [int(v) for v in value]
     if type(value) not in (list, tuple):
-        raise CheckFailed(f"`{name}` should be a list of layer numbers, got {_kind(value)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a list of layer numbers, got {kind(value)}.", "wrong_type")
     for item in value:
         if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
             raise CheckFailed(f"`{name}` should hold layer numbers (ints), but it holds {item!r} "
-                              f"({_kind(item)}).", "wrong_type")
+                              f"({kind(item)}).", "wrong_type")
     return [int(v) for v in value]
-
-
-def _kind(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return getattr(value, "type_name", type(value).__name__)
 
 
 def _lists_text(lists):
@@ -261,7 +255,7 @@ def expect_norms_and_ratio(answer, net):
     keys = [f"layer_{l}" for l in range(1, L + 1)]
     norms = diagnosis["gradient_norms"]
     if type(norms) is not dict:
-        raise CheckFailed(f"`gradient_norms` should be a dict {{'layer_1': norm, ...}}, got {_kind(norms)}.",
+        raise CheckFailed(f"`gradient_norms` should be a dict {{'layer_1': norm, ...}}, got {kind(norms)}.",
                           "wrong_type")
     missing = [k for k in keys if k not in norms]
     if missing:
@@ -361,7 +355,7 @@ def recommendations(student, ctx):
 def _recommendation_case(student, net):
     items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
     if type(items) not in (list, tuple):
-        raise CheckFailed(f"`recommendations` should be a list of strings, got {_kind(items)}.", "wrong_type")
+        raise CheckFailed(f"`recommendations` should be a list of strings, got {kind(items)}.", "wrong_type")
     if not items:
         _fail("`recommendations` is empty.", "missing_recommendations")
     for item in items:
