@@ -95,7 +95,7 @@ def _examples(ctx, strategy):
     key = (ctx.part, ctx.check, ctx.properties, ctx.derived_seed("hypothesis"), ctx.max_examples)
     if key not in _EXAMPLES:
         drawn = []
-        _given(ctx, strategy, lambda example: drawn.append(copy.deepcopy(example)))()
+        _given(ctx, strategy, drawn.append)()  # handed out only as copies (run_property)
         _EXAMPLES[key] = drawn
     return _EXAMPLES[key]
 
