@@ -1,0 +1,57 @@
+"""Scores are the points of passed checks; every registered check is listed, skipped ones at 0."""
+import json
+from types import SimpleNamespace
+
+from autograder import score
+from autograder.config import Grading, Limits, Part
+from autograder.grade import Outcome
+
+CHECKS = [SimpleNamespace(part="p1", name="a"), SimpleNamespace(part="p1", name="b"),
+          SimpleNamespace(part="p2", name="c")]
+GRADING = Grading(assignment="lab", notebook="lab.ipynb", seed=7, limits=Limits(), max_examples=3,
+                  parts={"p1": Part("p1", "Part one", 3, {"a": 1, "b": 2}),
+                         "p2": Part("p2", "Part two", 0.5, {"c": 0.5})})
+
+
+def test_a_part_scores_the_points_of_its_passed_checks_only():
+    rec = score.record("s", [Outcome("p1", "a", True, "Passed."), Outcome("p1", "b", False, "wrong"),
+                             Outcome("p2", "c", True, "Passed.")], [], CHECKS, GRADING)
+    assert rec["parts"]["p1"]["score"] == 1 and rec["parts"]["p2"]["score"] == 0.5
+    assert rec["score"] == 1.5 and rec["max_score"] == 3.5
+    assert [c["score"] for c in rec["parts"]["p1"]["checks"]] == [1, 0]
+
+
+def test_a_check_with_no_outcome_is_listed_with_zero_points_and_says_it_did_not_run():
+    rec = score.record("s", [Outcome("p1", "a", True, "Passed.")], [], CHECKS, GRADING)
+    missing = rec["parts"]["p1"]["checks"][1]
+    assert missing == {"name": "b", "score": 0, "max_score": 2, "passed": False,
+                       "feedback": "This check did not run."}
+
+
+def test_an_unrunnable_submission_lists_every_check_with_the_reason():
+    rec = score.record("s", [], [{"kind": "file", "message": "not JSON"}], CHECKS, GRADING,
+                       unrunnable="Not graded: not JSON")
+    rows = [c for part in rec["parts"].values() for c in part["checks"]]
+    assert len(rows) == 3 and all(r["feedback"] == "Not graded: not JSON" and r["score"] == 0 for r in rows)
+    assert rec["errors"] == [{"kind": "file", "message": "not JSON"}] and rec["score"] == 0
+
+
+def test_the_record_has_exactly_the_documented_keys_and_is_plain_json():
+    rec = score.record("s", [], [], CHECKS, GRADING)
+    assert set(rec) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version"}
+    assert set(rec["parts"]["p1"]) == {"title", "score", "max_score", "checks"}
+    assert json.loads(json.dumps(rec)) == rec and rec["seed"] == 7
+
+
+def test_fractional_points_do_not_accumulate_float_noise():
+    parts = {"p": Part("p", "P", 0.3, {f"c{i}": 0.1 for i in range(3)})}
+    grading = Grading("lab", "lab.ipynb", 1, Limits(), 3, parts)
+    checks = [SimpleNamespace(part="p", name=f"c{i}") for i in range(3)]
+    rec = score.record("s", [Outcome("p", f"c{i}", True, "") for i in range(3)], [], checks, grading)
+    assert rec["score"] == 0.3 and rec["parts"]["p"]["score"] == 0.3
+
+
+def test_mistakes_name_only_failed_checks_that_have_a_mistake_id():
+    outcomes = [Outcome("p1", "a", False, "x", "factor_of_m"), Outcome("p1", "b", False, "y"),
+                Outcome("p2", "c", True, "ok", "ignored")]
+    assert score.mistakes(outcomes) == {"p1.a": "factor_of_m"}
