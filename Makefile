@@ -83,7 +83,7 @@ feedback: $(VENV)/.installed
 
 # Per-part grades from the gradebook (nbgrader's own `nbgrader export` is per assignment).
 export: $(VENV)/.installed
-	@$(PY) -m autograder.export --course-dir $(COURSE) --out $(EXPORT)
+	@$(PY) -m autograder.integrations.export --course-dir $(COURSE) --out $(EXPORT)
 
 clean:
 	@rm -rf grades dist bench/out
@@ -97,4 +97,4 @@ bench: $(VENV)/.installed
 # Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
 gradescope: $(VENV)/.installed
-	@$(PY) -m autograder.gradescope build dist/autograder.zip
+	@$(PY) -m autograder.integrations.gradescope build dist/autograder.zip

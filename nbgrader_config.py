@@ -25,7 +25,7 @@ c.Execute.timeout = 300
 # as in `make grade`: nbgrader goes on in a fresh kernel instead of dropping the submission.
 # nbgrader 0.9.6's list, with its Execute replaced.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_preprocessors.RestartingExecute",
+    "autograder.integrations.nbgrader.RestartingExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -37,6 +37,6 @@ c.Autograde.autograde_preprocessors = [
 # Feedback shows what the hidden tests found, never their code (nbgrader's default keeps it).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.nbgrader_preprocessors.ClearHiddenTestsFromFeedback",
+    "autograder.integrations.nbgrader.ClearHiddenTestsFromFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

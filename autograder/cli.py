@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, config
+from autograder import __version__, config
 
 DESCRIPTION = """Grade Lab 4.3 submissions.
 
@@ -44,7 +44,7 @@ def main(argv=None):
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    from .run import grade_batch  # after argument parsing, so --help stays fast
+    from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
 
     try:
         records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
@@ -52,7 +52,7 @@ def main(argv=None):
     except (config.ConfigError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from .report import summary_table
+    from autograder.outputs.report import summary_table
 
     print(summary_table(records, grading))
     print(f"\nResults in {args.out}/ (grades.csv, results/, feedback/)")

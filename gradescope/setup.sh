@@ -43,5 +43,5 @@ fi
 # The package runs from this folder (PYTHONPATH), not from site-packages: grading.toml and the
 # released notebook are found next to it, as in the repository.
 "$PYTHON" -c 'import sys; print(sys.executable)' > "$SOURCE/.python"
-cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PYTHON" -c 'import autograder.gradescope' \
+cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PYTHON" -c 'import autograder.integrations.gradescope' \
     && echo "setup.sh: ready, grading with $(cat "$SOURCE/.python")"

@@ -3,10 +3,11 @@ import dataclasses
 import re
 from pathlib import Path
 
-from autograder import config, release
+from autograder import config
+from autograder.pipeline import release
 from autograder.checks import all_checks
-from autograder.extract import extract
-from autograder.grade import WorkerSupply, grade
+from autograder.pipeline.extract import extract
+from autograder.pipeline.grade import WorkerSupply, grade
 
 TESTS = Path(__file__).resolve().parent
 CORPORA = TESTS / "corpora"

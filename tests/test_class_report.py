@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from autograder import class_report, config
+from autograder.outputs import class_report
+from autograder import config
 
 from test_pages import HOSTILE, make_record
 

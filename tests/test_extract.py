@@ -1,5 +1,5 @@
 """Definitions come out of cells without running demos; broken cells cost only themselves."""
-from autograder.extract import extract
+from autograder.pipeline.extract import extract
 
 
 def sources(cells):

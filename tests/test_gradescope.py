@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from autograder import config, gradescope
+from autograder import config
+from autograder.integrations import gradescope
 from autograder.checks import Check
 
 from harness import REFERENCE

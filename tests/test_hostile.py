@@ -27,11 +27,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder import config, release
+from autograder import config
+from autograder.pipeline import release
 from autograder.checks import Check
 from autograder.config import REPO, Grading, Limits, Part
-from autograder.extract import extract
-from autograder.grade import WorkerSupply, grade
+from autograder.pipeline.extract import extract
+from autograder.pipeline.grade import WorkerSupply, grade
 from harness import CORPORA, REFERENCE
 
 HOSTILE = CORPORA / "hostile"
@@ -205,7 +206,7 @@ def test_grading_a_hostile_submission_twice_gives_the_same_notes():
                          ids=["a_long_sum", "a_long_unary_chain"])
 def test_python_code_that_breaks_the_parser_gets_a_clear_message_instead_of_stopping_the_batch(
         source, tmp_path):
-    from autograder import load, run
+    from autograder.pipeline import load, batch
 
     path = tmp_path / "deep.py"
     path.write_text(source)
@@ -343,7 +344,7 @@ def batch(tmp_path_factory):
     for target in escape_targets(out, files, root):
         target.unlink(missing_ok=True)  # a leftover from an earlier failed run would prove nothing
     os.environ.update(GRADLAB_GRADEBOOK=str(course / "gradebook.db"), GRADLAB_EXCHANGE=str(course / "exchange"))
-    from autograder.run import grade_batch
+    from autograder.pipeline.batch import grade_batch
 
     try:
         records, _ = grade_batch([files, tree], out, jobs=2, grading_path=grading_toml(root / "grading.toml"),
@@ -377,7 +378,7 @@ def _feedback(batch, record):
 
 
 def _safe_id(batch, record):
-    from autograder.load import safe_name
+    from autograder.pipeline.load import safe_name
 
     return safe_name(record["submission"])
 

@@ -1,7 +1,7 @@
 """Submissions are found and read without running anything; unusable files say why."""
 import json
 
-from autograder.load import Submission, discover, read, safe_name
+from autograder.pipeline.load import Submission, discover, read, safe_name
 
 
 def notebook(cells):

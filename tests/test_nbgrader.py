@@ -288,9 +288,10 @@ def test_autograde_reports_no_failed_submission(course):
 
 # -- fast: the pieces, without nbgrader running ---------------------------------------------
 def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_history(tmp_path, monkeypatch):
-    from autograder import notebook, release
-    from autograder.load import Submission
-    from autograder.run import prepare
+    from autograder.integrations import notebook
+    from autograder.pipeline import release
+    from autograder.pipeline.load import Submission
+    from autograder.pipeline.batch import prepare
 
     nb = student_notebook(release.notebook_path(GRADING), "buggy")
     nbformat.write(nb, tmp_path / NOTEBOOK)
@@ -304,7 +305,7 @@ def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_hist
 
 
 def test_export_puts_each_test_cell_in_its_part():
-    from autograder.export import part_of, to_csv
+    from autograder.integrations.export import part_of, to_csv
 
     parts = list(GRADING.parts)
     assert part_of("test_part2", parts) == "part2"

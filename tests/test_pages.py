@@ -1,7 +1,8 @@
 """The feedback page, on hand-made records: fast, no workers, no TensorFlow."""
 import re
 
-from autograder import config, pages
+from autograder import config
+from autograder.outputs import pages
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 # What plots.py makes: an SVG as a base64 data URI ("<svg xmlns=...></svg>").

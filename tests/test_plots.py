@@ -3,7 +3,7 @@ import base64
 import math
 import xml.etree.ElementTree as ET
 
-from autograder import plots
+from autograder.outputs import plots
 
 SVG = "{http://www.w3.org/2000/svg}"
 NORMS = {"layers": [1, 2, 3], "expected": [1e-4, 1e-2, 1.0], "student": [3.2e-3, 0.32, 32.0]}

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from autograder import config, probes, release
-from autograder.extract import extract
-from autograder.grade import WorkerSupply
-from autograder.student import Student
+from autograder import config
+from autograder.outputs import probes
+from autograder.pipeline import release
+from autograder.pipeline.extract import extract
+from autograder.pipeline.grade import WorkerSupply
+from autograder.sandbox.student import Student
 
 from harness import REFERENCE
 

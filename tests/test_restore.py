@@ -1,5 +1,5 @@
 """Locked cells come back as released and test cells never reach the workers."""
-from autograder.restore import restore
+from autograder.pipeline.restore import restore
 
 RELEASE = [
     {"index": 0, "source": "import numpy as np", "nbgrader": {"grade_id": "imports", "locked": True}},

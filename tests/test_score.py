@@ -2,9 +2,9 @@
 import json
 from types import SimpleNamespace
 
-from autograder import score
+from autograder.pipeline import score
 from autograder.config import Grading, Limits, Part
-from autograder.grade import Outcome
+from autograder.pipeline.grade import Outcome
 
 CHECKS = [SimpleNamespace(part="p1", name="a"), SimpleNamespace(part="p1", name="b"),
           SimpleNamespace(part="p2", name="c")]

@@ -18,10 +18,10 @@ import psutil
 import pytest
 
 from autograder.config import REPO, Limits
-from autograder.extract import extract
+from autograder.pipeline.extract import extract
 from autograder.worker import wire
-from autograder.fork_server import ForkServer
-from autograder.workers import WORKER_ENV, CallTimeout, StudentError, Worker, WorkerCrashed
+from autograder.sandbox.fork_server import ForkServer
+from autograder.sandbox.workers import WORKER_ENV, CallTimeout, StudentError, Worker, WorkerCrashed
 from harness import REFERENCE
 
 root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level sandbox needs root")
@@ -370,8 +370,8 @@ def test_a_worker_does_not_outlive_a_grader_that_dies_without_cleaning_up(start_
         import os, sys
         sys.path.insert(0, %r)
         from autograder.config import Limits
-        from autograder.fork_server import ForkServer
-        from autograder.workers import WORKER_ENV, Worker
+        from autograder.sandbox.fork_server import ForkServer
+        from autograder.sandbox.workers import WORKER_ENV, Worker
         forks = ForkServer(WORKER_ENV) if %r else None
         w = Worker(Limits(), forks=forks)
         w.call("load", 20, kit=[], student=[])

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers as _providers
 
-from ..workers import StubMissing, StudentError, WorkerProblem
-from . import CheckFailed
+from autograder.sandbox.workers import StubMissing, StudentError, WorkerProblem
+from autograder.checks import CheckFailed
 
 # Tolerances, named so feedback and tests can quote them.
 RTOL = 1e-6         # relative error allowed against an exact float64 reference

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from ..references import part2_backprop as ref
-from ..workers import StudentError
-from . import CheckFailed, check
-from .common import FD_RTOL, fixed_case, kind, quiet_overflow, run_property
+from autograder.references import part2_backprop as ref
+from autograder.sandbox.workers import StudentError
+from autograder.checks import CheckFailed, check
+from autograder.checks.common import FD_RTOL, fixed_case, kind, quiet_overflow, run_property
 
 GRAD_RTOL = FD_RTOL  # 1e-5: relative error allowed between a gradient and its reference
 # Absolute floor, relative to the largest true gradient of the network. Hidden biases'

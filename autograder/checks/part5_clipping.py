@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from ..references import part5_clipping as ref
-from ..workers import StudentError
-from . import CheckFailed, check
-from .common import fixed_case, kind, quiet_overflow, run_property
+from autograder.references import part5_clipping as ref
+from autograder.sandbox.workers import StudentError
+from autograder.checks import CheckFailed, check
+from autograder.checks.common import fixed_case, kind, quiet_overflow, run_property
 
 CLIP_RTOL = 1e-5      # scaled values and norms after clipping (torch's 1e-6 epsilon fits, see above)
 NORM_RTOL = 1e-6      # the original norm: nothing there depends on an epsilon

@@ -29,10 +29,10 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
-from ..references import part6_batchnorm as ref
-from ..workers import StudentError
-from . import CheckFailed, check
-from .common import ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case, run_property
+from autograder.references import part6_batchnorm as ref
+from autograder.sandbox.workers import StudentError
+from autograder.checks import CheckFailed, check
+from autograder.checks.common import ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case, run_property
 
 FD_ATOL = 1e-8  # finite differences' rounding (~1e-10) and the ~0 true gradient of biases before batch norm
 

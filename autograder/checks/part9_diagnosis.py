@@ -31,10 +31,10 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
-from ..references import part9_diagnosis as ref
-from ..workers import StudentError
-from . import CheckFailed, check
-from .common import RTOL, expect_dict, expect_number, fixed_case, kind, run_property
+from autograder.references import part9_diagnosis as ref
+from autograder.sandbox.workers import StudentError
+from autograder.checks import CheckFailed, check
+from autograder.checks.common import RTOL, expect_dict, expect_number, fixed_case, kind, run_property
 
 KINDS = ("vanishing", "healthy", "exploding")
 MARGIN = 1.001   # every drawn norm is at least 0.1% away from a threshold

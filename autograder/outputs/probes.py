@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from .references import memo, tensorflow
-from .workers import StubMissing, StudentError, WorkerProblem
+from autograder.references import memo, tensorflow
+from autograder.sandbox.workers import StubMissing, StudentError, WorkerProblem
 
 # Part 2: a deep sigmoid network like the lab's vanishing-gradient demo.
 BACKPROP_DIMS = (20, 16, 12, 8, 4, 1)

@@ -6,7 +6,7 @@ The record's shape is fixed (design.md section 5); other tools read it:
 "feedback"}]}}, "errors": [...], "seed", "grader_version"}.
 Every registered check is listed, with 0 points when it did not run.
 """
-from . import __version__
+from autograder import __version__
 
 
 def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):

@@ -150,7 +150,7 @@ def _registered(pid, name):
     """The registered check (its one-line summary, whether hidden), if the registry is loaded.
 
     Only looks: importing the check modules here would pull Hypothesis into every page."""
-    from .checks import REGISTRY  # noqa: PLC0415
+    from autograder.checks import REGISTRY  # noqa: PLC0415
 
     return next((c for c in REGISTRY if c.part == pid and c.name == name), None)
 

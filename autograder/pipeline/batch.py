@@ -15,11 +15,13 @@ import sys
 import time
 from pathlib import Path
 
-from . import class_report, config, extract, load, pages, release, report, restore, score
-from .checks import all_checks
-from .config import REPO
+from autograder.outputs import class_report, pages, report
+from autograder import config
+from autograder.pipeline import extract, load, release, restore, score
+from autograder.checks import all_checks
+from autograder.config import REPO
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # autograder/: its code is part of the grader's hash
 
 
 @dataclasses.dataclass
@@ -66,15 +68,15 @@ _PROCESS = {}
 
 def _start_grading_process(grading_path, seed, hide):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from . import grade as grade_module
-    from .references import tensorflow
+    from autograder.pipeline import grade as grade_module
+    from autograder.references import tensorflow
 
     checks = all_checks()
     grading = config.load(grading_path, registry=checks)
     if seed is not None:
         grading = dataclasses.replace(grading, seed=seed)
     tensorflow()  # once per grading process, not once per submission
-    from .probes import collect
+    from autograder.outputs.probes import collect
 
     _PROCESS.update(checks=checks, grading=grading, kit=release.kit_statements(grading),
                     supply=grade_module.WorkerSupply(grading.limits, hide), grade=grade_module.grade,
@@ -135,7 +137,7 @@ def _run_pool(todo, jobs, grading_path, seed, hide):
 
 def _finish(out, item, graded, checks, grading):
     """Score, then write the record, the feedback page and the fingerprint, in that order."""
-    from .grade import Outcome
+    from autograder.pipeline.grade import Outcome
 
     notes = [{"kind": "student", "message": n} for n in item.notes]
     if graded is None:
@@ -157,7 +159,7 @@ def _finish(out, item, graded, checks, grading):
 
 
 def _images(artifacts):
-    from .plots import images
+    from autograder.outputs.plots import images
 
     try:
         return images(artifacts)

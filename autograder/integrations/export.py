@@ -1,4 +1,4 @@
-"""Per-part grades from the nbgrader gradebook: `python -m autograder.export`.
+"""Per-part grades from the nbgrader gradebook: `python -m autograder.integrations.export`.
 
 nbgrader's own `nbgrader export` gives one score per assignment. This writes
 what `make grade` writes in grades.csv, from the gradebook instead: one row
@@ -16,8 +16,8 @@ import io
 import sys
 from pathlib import Path
 
-from . import config
-from .report import _cell, _number, write_atomic
+from autograder import config
+from autograder.outputs.report import _cell, _number, write_atomic
 
 
 def parts_of(grading):
@@ -102,7 +102,7 @@ def nbgrader_settings(course_dir):
 
 def parser():
     main = argparse.ArgumentParser(
-        prog="python -m autograder.export",
+        prog="python -m autograder.integrations.export",
         description="Write per-part grades (student, one column per part, total) from the nbgrader gradebook.")
     main.add_argument("--course-dir", type=Path, default=Path("."), metavar="DIR",
                       help="the nbgrader course directory, whose nbgrader_config.py is read (default: .)")

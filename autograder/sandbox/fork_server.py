@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-WORKER_MAIN = Path(__file__).parent / "worker" / "main.py"
+WORKER_MAIN = Path(__file__).parent.parent / "worker" / "main.py"
 PR_SET_CHILD_SUBREAPER = 36
 SPAWN_TIMEOUT = 10.0  # seconds for the server to fork; far more than it ever takes
 

@@ -7,9 +7,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .config import REPO
-from .extract import extract
-from .load import Submission, read
+from autograder.config import REPO
+from autograder.pipeline.extract import extract
+from autograder.pipeline.load import Submission, read
 
 
 def notebook_path(grading):

@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .fork_server import WORKER_MAIN, Adopted
-from .worker import wire
+from autograder.sandbox.fork_server import WORKER_MAIN, Adopted
+from autograder.worker import wire
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 MAX_NOTES = 20
 NOTE_CHARS = 300
 
@@ -43,7 +43,7 @@ def default_hidden():
     package wherever it is installed, nbgrader's exchange, and the gradebook and
     exchange named by GRADLAB_GRADEBOOK / GRADLAB_EXCHANGE. The sandbox adds the
     shared places (/tmp, /home, /srv, ...)."""
-    from .config import REPO
+    from autograder.config import REPO
 
     paths = [str(REPO), str(PACKAGE), "/srv/nbgrader"]
     for variable in ("GRADLAB_GRADEBOOK", "GRADLAB_EXCHANGE"):

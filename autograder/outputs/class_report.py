@@ -13,8 +13,8 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from . import report
-from .pages import check_status
+from autograder.outputs import report
+from autograder.outputs.pages import check_status
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
@@ -65,7 +65,7 @@ def page(records, safe_ids, grading, mistakes, timings):
 # -- sections ---------------------------------------------------------------------------
 
 def _distributions(records, grading):
-    from .plots import histogram  # noqa: PLC0415 - loaded only when there is a report to draw
+    from autograder.outputs.plots import histogram  # noqa: PLC0415 - loaded only when there is a report to draw
 
     rows, figures = [], []
     columns = [(pid, part.title, part.points) for pid, part in grading.parts.items()]

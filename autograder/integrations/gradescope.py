@@ -1,13 +1,13 @@
 """Gradescope: build dist/autograder.zip, and grade inside Gradescope's container.
 
-`python -m autograder.gradescope build dist/autograder.zip` (what `make gradescope`
+`python -m autograder.integrations.gradescope build dist/autograder.zip` (what `make gradescope`
 runs) packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
 requirements.txt, pyproject.toml, grading.toml, the autograder package and the
 student release (assignment/<id>/<notebook>). Never solutions/ or tests/: the
 release is the only notebook inside, and the build refuses one that still
 holds solution cells.
 
-`python -m autograder.gradescope run [--root /autograder]` (what run_autograder
+`python -m autograder.integrations.gradescope run [--root /autograder]` (what run_autograder
 runs) grades the one notebook or .py in <root>/submission with the same
 checks as `make grade` and writes <root>/results/results.json in Gradescope's
 format: one test per check, numbered "<part>.<check>".
@@ -21,7 +21,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import config, release
+from autograder import config
+from autograder.pipeline import release
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed timestamps: the same sources give the same zip
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -170,7 +171,7 @@ def _part_number(pid, index):
 
 
 def _registered_checks():
-    from .checks import all_checks  # noqa: PLC0415 - imports every part's checks
+    from autograder.checks import all_checks  # noqa: PLC0415 - imports every part's checks
 
     return all_checks()
 
@@ -181,7 +182,7 @@ def _write(path, results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.gradescope", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     build_parser = commands.add_parser("build", help="write the autograder zip")

@@ -14,11 +14,11 @@ event, so the student and the TA can see what happened.
 import time
 from dataclasses import dataclass, field
 
-from .checks import PART_STUBS, CheckFailed
-from .checks.common import Context
-from .student import Student
-from .fork_server import ForkServer
-from .workers import WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem
+from autograder.checks import PART_STUBS, CheckFailed
+from autograder.checks.common import Context
+from autograder.sandbox.student import Student
+from autograder.sandbox.fork_server import ForkServer
+from autograder.sandbox.workers import WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem
 
 
 @dataclass
