@@ -206,11 +206,11 @@ def test_grading_a_hostile_submission_twice_gives_the_same_notes():
                          ids=["a_long_sum", "a_long_unary_chain"])
 def test_python_code_that_breaks_the_parser_gets_a_clear_message_instead_of_stopping_the_batch(
         source, tmp_path):
-    from autograder.pipeline import load, batch
+    from autograder.pipeline import load, prepare
 
     path = tmp_path / "deep.py"
     path.write_text(source)
-    prepared = run.prepare(load.Submission("deep", path), config.load(), "hash")
+    prepared = prepare.prepare(load.Submission("deep", path), config.load(), "hash")
     assert prepared.problems and not prepared.statements
 
 

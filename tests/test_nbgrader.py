@@ -291,7 +291,7 @@ def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_hist
     from autograder.integrations import notebook
     from autograder.pipeline import release
     from autograder.pipeline.load import Submission
-    from autograder.pipeline.batch import prepare
+    from autograder.pipeline.prepare import prepare
 
     nb = student_notebook(release.notebook_path(GRADING), "buggy")
     nbformat.write(nb, tmp_path / NOTEBOOK)

@@ -22,18 +22,15 @@ import nbformat
 import numpy as np
 import pytest
 
+from autograder.parts import PARTS
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "solutions" / "lab4_3"
 NOTEBOOK = NOTEBOOK_DIR / "lab4_3.ipynb"
 REFERENCE = REPO / "tests" / "corpora" / "correct" / "reference.py"
 
 # The four stubs: the function's name, the class holding it (None for a function), its part.
-STUBS = {
-    "backward_propagation": ("DeepNeuralNetwork", "part2"),
-    "clip_gradients": (None, "part5"),
-    "batch_normalize": ("BatchNormNetwork", "part6"),
-    "diagnose_gradient_health": (None, "part9"),
-}
+STUBS = {part.stub: (part.holder, part.id) for part in PARTS}
 NUMPY_ONLY = "Use NumPy only: the autograder runs this function without TensorFlow."
 FD_STEP = 1e-6
 FD_RTOL = 1e-6

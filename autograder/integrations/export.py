@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from autograder import config
-from autograder.outputs.report import _cell, _number, write_atomic
+from autograder.outputs.report import score_text, spreadsheet_cell, write_atomic
 
 
 def parts_of(grading):
@@ -68,8 +68,8 @@ def to_csv(rows, part_ids):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", *part_ids, "total"])
     for row in rows:
-        writer.writerow([_cell(row["student"]),
-                         *("" if row[k] is None else _number(round(row[k], 6)) for k in [*part_ids, "total"])])
+        writer.writerow([spreadsheet_cell(row["student"]),
+                         *("" if row[k] is None else score_text(round(row[k], 6)) for k in [*part_ids, "total"])])
     return buffer.getvalue()
 
 

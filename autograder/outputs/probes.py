@@ -15,6 +15,7 @@ import numpy as np
 
 from autograder.references import memo, tensorflow
 from autograder.sandbox.workers import StubMissing, StudentError, WorkerProblem
+from autograder.parts import BY_ID
 
 # Part 2: a deep sigmoid network like the lab's vanishing-gradient demo.
 BACKPROP_DIMS = (20, 16, 12, 8, 4, 1)
@@ -151,4 +152,5 @@ def batchnorm_probe(student):
 
 
 # (part, the stub it calls, the probe), in the order they run.
-PROBES = (("part2", "backward_propagation", backprop_probe), ("part6", "batch_normalize", batchnorm_probe))
+PROBES = tuple((pid, BY_ID[pid].stub, probe) for pid, probe in (("part2", backprop_probe),
+                                                               ("part6", batchnorm_probe)))

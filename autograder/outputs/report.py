@@ -37,17 +37,18 @@ def grades_csv(records, part_ids):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", *part_ids, "total"])
     for rec in sorted(records, key=lambda r: r["submission"]):
-        writer.writerow([_cell(rec["submission"]), *(_number(rec["parts"][p]["score"]) for p in part_ids),
-                         _number(rec["score"])])
+        writer.writerow([spreadsheet_cell(rec["submission"]), *(score_text(rec["parts"][p]["score"]) for p in part_ids),
+                         score_text(rec["score"])])
     return buffer.getvalue()
 
 
-def _cell(text):
-    # A spreadsheet would run a cell starting with =, +, - or @ as a formula.
+def spreadsheet_cell(text):
+    """`text` made safe for a CSV a spreadsheet opens: a leading =, +, - or @ would run as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _number(value):
+def score_text(value):
+    """A score as grades.csv writes it: 10, 7.5, never 10.0."""
     return f"{value:g}"
 
 
@@ -64,3 +65,19 @@ def summary_table(records, grading):
         lines.append(f"{title[:36] + f' ({points:g})':<44} {sum(scores) / len(scores):>7.2f} "
                      f"{min(scores):>6g} {max(scores):>6g} {full:>4}/{len(scores)}")
     return "\n".join(lines)
+
+
+def read_records(out):
+    """{submission id: results record} of a grading run's OUT/results/*.json, by file name order.
+
+    Every export (grades for an LMS, regrade diffs, nbgrader cross-checks) reads results
+    through this, not through the files' layout. An unreadable file is skipped with its
+    name in `problems` rather than stopping the export."""
+    records, problems = {}, []
+    for path in sorted((Path(out) / "results").glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            records[record["submission"]] = record
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            problems.append(f"{path.name}: {error}")
+    return records, problems

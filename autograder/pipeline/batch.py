@@ -7,7 +7,6 @@ submission in its own sandboxed worker. Results are written as each
 submission finishes, so a killed batch resumes where it stopped.
 """
 import dataclasses
-import hashlib
 import json
 import multiprocessing
 import os
@@ -15,51 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.outputs import class_report, pages, report
 from autograder import config
-from autograder.pipeline import extract, load, release, restore, score
 from autograder.checks import all_checks
 from autograder.config import REPO
-
-PACKAGE = Path(__file__).resolve().parent.parent  # autograder/: its code is part of the grader's hash
-
-
-@dataclasses.dataclass
-class Prepared:
-    id: str
-    safe_id: str
-    statements: list
-    problems: list       # the file could not be used at all: no check runs
-    notes: list          # restored cells, syntax errors: shown, but grading goes on
-    fingerprint: str
-
-
-def prepare(submission, grading, grader_hash):
-    """Steps 1-3 for one submission: read, restore locked cells, extract definitions."""
-    load.read(submission)
-    statements, notes = [], []
-    if not submission.problems:
-        cells, notes = restore.restore(submission.cells, release.cells(grading))
-        statements, syntax = extract.extract(cells)
-        notes = notes + syntax
-        if not statements:
-            submission.problems.append("No definitions were found in the file (no functions or classes).")
-    key = f"{submission.digest}/{grader_hash}/{grading.seed}/{grading.max_examples}"
-    return Prepared(submission.id, submission.safe_id, statements, list(submission.problems), notes,
-                    hashlib.sha256(key.encode()).hexdigest())
-
-
-def grader_hash(grading_path):
-    """Changes whenever the grader's code, grading.toml or the release changes."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.read_bytes())
-    digest.update(Path(grading_path).read_bytes())
-    release_path = release.notebook_path(config.load(grading_path))
-    if release_path.exists():
-        digest.update(release_path.read_bytes())
-    return digest.hexdigest()
-
+from autograder.outputs import class_report, pages, report
+from autograder.outputs.progress import Progress
+from autograder.pipeline import load, release, score
+from autograder.pipeline.prepare import Prepared, grader_hash, prepare  # noqa: F401 - Prepared: part of this module's API
 
 # -- grading processes ------------------------------------------------------------
 
@@ -186,37 +147,3 @@ def _merge_timings(out, timings):
         known = {}
     known.update(timings)
     report.write_atomic(path, json.dumps(known, indent=1, sort_keys=True))
-
-
-class Progress:
-    """A bar with counts and ETA on a terminal; plain lines otherwise."""
-
-    def __init__(self, total, done, stream):
-        self.total, self.done, self.stream = total, done, stream
-        self.fresh = 0
-        self.start = time.monotonic()
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        if done:
-            self._line(f"{done} of {total} unchanged since the last run: reusing their results")
-
-    def step(self, sid, seconds):
-        self.done += 1
-        self.fresh += 1
-        elapsed = time.monotonic() - self.start
-        left = (self.total - self.done) * elapsed / self.fresh
-        if self.tty:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                              f"ETA {left:4.0f} s  ")
-            self.stream.flush()
-        else:
-            self._line(f"graded {self.done}/{self.total}: {sid} ({seconds:.1f} s)")
-
-    def close(self):
-        if self.tty and self.fresh:
-            self.stream.write("\n")
-        self._line(f"{self.total} submissions, {self.fresh} graded in {time.monotonic() - self.start:.1f} s")
-
-    def _line(self, text):
-        print(text, file=self.stream, flush=True)

@@ -8,17 +8,28 @@ around the stub is the kit's, so a bug in one stub cannot cost another part
 grader's checks or TensorFlow.
 """
 import ast
+import importlib.util
+import os
+import sys
 import traceback
 
 import numpy as np
 
-# Names the lab's contract fixes: (namespace entry, attribute) per stub.
-STUBS = {
-    "backward_propagation": ("DeepNeuralNetwork", "backward_propagation"),
-    "batch_normalize": ("BatchNormNetwork", "batch_normalize"),
-    "clip_gradients": ("clip_gradients", None),
-    "diagnose_gradient_health": ("diagnose_gradient_health", None),
-}
+
+
+def _manifest():
+    """autograder/parts.py, read by path: the worker runs as a script, outside the package,
+    and imports it (like everything it needs) before the sandbox closes."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "parts.py")
+    spec = importlib.util.spec_from_file_location("gradlab_parts", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses looks its module up while building the class
+    spec.loader.exec_module(module)
+    return module.PARTS
+
+
+# Names the lab's contract fixes: (namespace entry, attribute) per stub, from the part manifest.
+STUBS = {part.stub: (part.holder, part.stub) if part.holder else (part.stub, None) for part in _manifest()}
 
 
 class StubMissing(Exception):
