@@ -29,7 +29,7 @@ SCRIPTS = ("setup.sh", "run_autograder")
 TOP_FILES = ("requirements.txt", "pyproject.toml", "grading.toml")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")
 
-# Hidden checks are shown at once, like every other check (design.md, principle 7: they add
+# Hidden checks are shown at once, like every other check (docs/design.md, principle 7: they add
 # coverage, not secrecy; their feedback is on the student's page after `make feedback` anyway).
 # Passing them needs correct code, so seeing them early only helps a student get there.
 # Change to "after_published" to reveal them with the grades instead.

@@ -3,7 +3,7 @@
 Only the results record, plot images made from grader-side data, and the
 capped printed output of the student's code go in, all HTML-escaped. Never
 the source of hidden tests: the record holds none, and nothing here reads
-any (design.md, principle 7: hidden checks add coverage, not secrecy, so
+any (docs/design.md, principle 7: hidden checks add coverage, not secrecy, so
 they are listed with their feedback like every other check). No scripts, no
 fonts or images from elsewhere: the page works offline and from an e-mail.
 """

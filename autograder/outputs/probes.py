@@ -3,7 +3,7 @@
 Runs in a grading process, after every check of a submission, on the same
 kind of worker. Nothing here affects a score: each probe calls one stub on a
 fixed, lab-like input and stores the student's numbers next to the grader's
-own (design.md, principle 1: expected values are computed here, never taken
+own (docs/design.md, principle 1: expected values are computed here, never taken
 from the submission). grade.py swallows any failure of a probe.
 
 Artifacts are plain JSON (lists of floats or None), because they are stored

@@ -1,6 +1,6 @@
 """Step 5 of the pipeline: turn check outcomes into the results record.
 
-The record's shape is fixed (design.md section 5); other tools read it:
+The record's shape is fixed (docs/design.md section 5); other tools read it:
 {"submission", "score", "max_score", "parts": {part: {"title", "score",
 "max_score", "checks": [{"name", "score", "max_score", "passed",
 "feedback"}]}}, "errors": [...], "seed", "grader_version"}.

@@ -1,4 +1,4 @@
-"""Trusted references, computed in the grader's own process (design.md, principle 1).
+"""Trusted references, computed in the grader's own process (docs/design.md, principle 1).
 
 TensorFlow is imported once per grading process, quietly, in float64 with
 TF32 off. References depend only on their inputs, never on a submission, so

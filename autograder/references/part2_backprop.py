@@ -12,22 +12,10 @@ Arrays are (features, examples); parameters are {'W1', 'b1', ...}.
 import numpy as np
 
 from autograder.references import memo, tensorflow
-
-FD_STEP = 1e-6  # central differences: truncation ~h^2, rounding ~1e-16/h; both < 1e-9 here
-GUARD = 1e-8    # the 1e-8 inside compute_cost's logarithms
+from autograder.references.numeric import FD_STEP, GUARD, activate, central_differences, cost
 
 
 # -- the kit's forward pass and cost, line by line ---------------------------------
-
-def activate(Z, activation):
-    if activation == "sigmoid":
-        return 1 / (1 + np.exp(-np.clip(Z, -500, 500)))
-    if activation == "tanh":
-        return np.tanh(Z)
-    if activation == "relu":
-        return np.maximum(0, Z)
-    raise ValueError(f"Unknown activation: {activation}")
-
 
 def activate_derivative(Z, activation):
     if activation == "sigmoid":
@@ -53,12 +41,6 @@ def forward(layer_dims, activation, parameters, X):
     return cache
 
 
-def cost(AL, Y):
-    """The kit's compute_cost: binary cross-entropy, mean over examples, with its 1e-8 guards."""
-    m = Y.shape[1]
-    return float(np.squeeze(-(1 / m) * np.sum(Y * np.log(AL + GUARD) + (1 - Y) * np.log(1 - AL + GUARD))))
-
-
 # -- reference 1: central finite differences ----------------------------------------
 
 @memo
@@ -70,21 +52,8 @@ def finite_differences(layer_dims, activation, parameters, X, Y, step=FD_STEP):
     def J():
         return cost(forward(layer_dims, activation, params, X)[f"A{L}"], Y)
 
-    gradients = {}
-    for l in range(1, L + 1):
-        for name in ("W", "b"):
-            p = params[f"{name}{l}"]
-            grad = np.zeros_like(p)
-            for index in np.ndindex(p.shape):
-                saved = p[index]
-                p[index] = saved + step
-                plus = J()
-                p[index] = saved - step
-                minus = J()
-                p[index] = saved
-                grad[index] = (plus - minus) / (2 * step)
-            gradients[f"d{name}{l}"] = grad
-    return gradients
+    keys = [f"{name}{l}" for l in range(1, L + 1) for name in ("W", "b")]
+    return central_differences(J, params, keys, step)
 
 
 # -- reference 2: TensorFlow GradientTape ------------------------------------------

@@ -16,9 +16,7 @@ Arrays are (features, examples); gamma, beta and the running statistics are (n, 
 import numpy as np
 
 from autograder.references import memo, tensorflow
-
-FD_STEP = 1e-6  # central differences: truncation ~h^2, rounding ~1e-16/h; both < 1e-9 here
-GUARD = 1e-8    # the 1e-8 inside compute_cost's logarithms
+from autograder.references.numeric import FD_STEP, activate, central_differences, cost
 
 _LAYERS = {}    # features -> one float64 BatchNormalization layer: building one costs ~50 ms
 
@@ -213,16 +211,6 @@ def mistaken(Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode,
 
 # -- reference 3: the kit network's gradients, by central differences ---------------------
 
-def activate(Z, activation):
-    if activation == "sigmoid":
-        return 1 / (1 + np.exp(-np.clip(Z, -500, 500)))
-    if activation == "tanh":
-        return np.tanh(Z)
-    if activation == "relu":
-        return np.maximum(0, Z)
-    raise ValueError(f"Unknown activation: {activation}")
-
-
 def network_forward(layer_dims, activation, parameters, X, epsilon):
     """The kit BatchNormNetwork's forward pass in 'train' mode: (AL, {l: (mu, var)})."""
     L = len(layer_dims) - 1
@@ -238,12 +226,6 @@ def network_forward(layer_dims, activation, parameters, X, epsilon):
     return A, stats
 
 
-def cost(AL, Y):
-    """The kit's compute_cost: binary cross-entropy, mean over examples, with its 1e-8 guards."""
-    m = Y.shape[1]
-    return float(np.squeeze(-(1 / m) * np.sum(Y * np.log(AL + GUARD) + (1 - Y) * np.log(1 - AL + GUARD))))
-
-
 @memo
 def finite_differences(layer_dims, activation, parameters, X, Y, epsilon, step=FD_STEP):
     """{'dW1', 'db1', 'dgamma1', 'dbeta1', ..., 'dWL', 'dbL'} by central differences of the cost."""
@@ -253,20 +235,5 @@ def finite_differences(layer_dims, activation, parameters, X, Y, epsilon, step=F
     def J():
         return cost(network_forward(layer_dims, activation, params, X, epsilon)[0], Y)
 
-    gradients = {}
-    for l in range(1, L + 1):
-        for name in ("W", "b", "gamma", "beta"):
-            if f"{name}{l}" not in params:
-                continue
-            p = params[f"{name}{l}"]
-            grad = np.zeros_like(p)
-            for index in np.ndindex(p.shape):
-                saved = p[index]
-                p[index] = saved + step
-                plus = J()
-                p[index] = saved - step
-                minus = J()
-                p[index] = saved
-                grad[index] = (plus - minus) / (2 * step)
-            gradients[f"d{name}{l}"] = grad
-    return gradients
+    keys = [f"{name}{l}" for l in range(1, L + 1) for name in ("W", "b", "gamma", "beta") if f"{name}{l}" in params]
+    return central_differences(J, params, keys, step)

@@ -4,7 +4,7 @@ Each operation builds the object the lab's contract describes from the kit's
 own code (the release notebook's definitions), puts the student's stub on it,
 calls the stub, and returns what it produced as plain values. Everything
 around the stub is the kit's, so a bug in one stub cannot cost another part
-(design.md, principle 3). NumPy only: this file must never import the
+(docs/design.md, principle 3). NumPy only: this file must never import the
 grader's checks or TensorFlow.
 """
 import ast

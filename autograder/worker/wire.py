@@ -4,7 +4,7 @@ Both sides import this file; it needs only the standard library and NumPy.
 Messages are length-prefixed JSON. Arrays and NumPy scalars travel as raw
 bytes + dtype + shape, and only numeric dtypes are accepted, so nothing a
 worker sends can become code or an arbitrary object on the grader side
-(design.md, principle 2): `decode` builds only None, bool, int, float, str,
+(docs/design.md, principle 2): `decode` builds only None, bool, int, float, str,
 list, tuple, dict, exact `np.ndarray` (native byte order, owning its data),
 exact NumPy scalars and `Opaque`, and turns anything malformed into a
 WireError.
