@@ -13,7 +13,7 @@ scores are those of `make grade`.
 
 ClearHiddenTestsFromFeedback, for `nbgrader generate_feedback`: nbgrader's
 feedback shows test cells as autograded, hidden tests included; this removes
-the hidden tests' code (their results stay: open book, design.md 4.7).
+the hidden tests' code (their results stay: open book, docs/design.md principle 7).
 """
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async, run_sync
