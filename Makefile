@@ -11,6 +11,7 @@ SUBMISSIONS ?= examples/submissions
 OUT ?= grades
 SEED ?=
 JOBS ?=
+SIMILARITY ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -25,7 +26,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 grade: $(VENV)/.installed
-	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(filter 0,$(SIMILARITY)),--no-similarity)
 
 # Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
 test: $(VENV)/.installed
