@@ -35,13 +35,14 @@ img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#
 """
 
 
-def write(out, records, safe_ids, grading):
-    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order)."""
+def write(out, records, safe_ids, grading, similarity=None):
+    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order);
+    similarity: what the similarity step returned, else OUT/similarity.json is read if there is one."""
     out = Path(out)
     states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
     timings = _read_json(out / "timings.json")
     html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings,
-                similarity=_read_json(out / "similarity.json"))
+                similarity=_read_json(out / "similarity.json") if similarity is None else similarity)
     report.write_atomic(out / "report.html", html)
 
 

@@ -14,8 +14,9 @@ submission id is the nbgrader student id, else the file's stem.
 
 Writes DIR/grades.csv, DIR/results/<id>.json, DIR/feedback/<id>.html,
 DIR/report.html, DIR/timings.json and DIR/similarity.json (pairs of
-submissions whose code a TA may want to compare; --no-similarity skips it). A second run reuses the results of
-submissions whose file, grader and seed are unchanged (--force regrades).
+submissions whose code a TA may want to compare; --no-similarity skips
+it). A second run reuses the results of submissions whose file, grader
+and seed are unchanged (--force regrades).
 Exit code 0 when every submission got a result (failed submissions
 included); 2 when the grader itself cannot work (bad arguments, a broken
 grading.toml, a missing release notebook)."""

@@ -122,8 +122,8 @@ def grade_batch(paths, out, jobs=None, seed=None, force=False, grading_path=conf
     ordered = [records[item.id] for item in prepared]
     report.write_atomic(out / "grades.csv", report.grades_csv(ordered, list(grading.parts)))
     _merge_timings(out, timings)
-    _similarity(out, prepared, grading, similarity, stream)  # before the report, which shows its pairs
-    class_report.write(out, ordered, [item.safe_id for item in prepared], grading)
+    pairs = _similarity(out, prepared, grading, similarity, stream)  # before the report, which shows them
+    class_report.write(out, ordered, [item.safe_id for item in prepared], grading, similarity=pairs)
     return ordered, grading
 
 
@@ -131,9 +131,9 @@ def _similarity(out, prepared, grading, wanted, stream):
     from . import similarity as step  # noqa: PLC0415 - scipy loads only when the class is compared
 
     if wanted:
-        step.write(out, prepared, grading, stream)
-    else:
-        step.remove(out)
+        return step.write(out, prepared, grading, stream)
+    step.remove(out)
+    return None
 
 
 def _run_pool(todo, jobs, grading_path, seed, hide):

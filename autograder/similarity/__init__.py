@@ -15,22 +15,22 @@ from pathlib import Path
 
 from .. import config, extract, load, release, report
 from .fingerprint import stub_codes
-from .rank import ALL, compare
+from .rank import ALL, STUB_NAMES, compare
 
 FILE = "similarity.json"
 
 
 def write(out, prepared, grading, stream=None):
-    """Compare the class (run.Prepared items) and write OUT/similarity.json; returns its data."""
+    """Compare the class (run.Prepared items) and write OUT/similarity.json; returns what the
+    report shows (the file's content but its every pair, which the report does not need to read)."""
     started = time.perf_counter()
     codes = [stub_codes(item.statements) for item in prepared]
-    reference = reference_codes(grading)
     comparison = compare([item.id for item in prepared], codes, stub_codes(release.kit_statements(grading)),
-                         reference, grading.similarity)
+                         reference_codes(grading), grading.similarity)
     data = as_data(comparison, {item.id: item.safe_id for item in prepared})
-    report.write_atomic(Path(out) / FILE, dumps(data))
+    report.write_atomic(Path(out) / FILE, dumps(data, comparison))
     if stream is not None:
-        print(f"similarity: {len(comparison.pairs)} pairs compared in {time.perf_counter() - started:.2f} s",
+        print(f"similarity: {len(comparison)} pairs compared in {time.perf_counter() - started:.2f} s",
               file=stream, flush=True)
     return data
 
@@ -52,16 +52,17 @@ def reference_codes(grading):
 
 
 def as_data(comparison, safe_ids):
-    """The file's content: every pair, and what the report shows of the top ones."""
+    """The file's content but its list of pairs: the settings, and what the report shows."""
     settings = comparison.settings
     shown = {}
     for stub in [ALL, *comparison.tables]:
-        pairs = [p for p in comparison.pairs if p["stub"] == stub]
-        listed = [p for p in pairs if p["score"] >= settings.threshold][:settings.pairs_shown]
+        rows = comparison.rows(stub)
+        strong = [comparison.pair(row) for row in comparison.rows(stub, at_least=settings.threshold)]
+        listed = strong[:settings.pairs_shown]
         shown[stub] = {"pairs": [{**p, "fragments": _fragments(comparison, p)} for p in listed],
-                       "groups": groups(pairs, settings.threshold),
-                       "highest": pairs[0] if pairs else None,
-                       "compared": len(pairs)}
+                       "groups": groups(strong),
+                       "highest": comparison.pair(rows[0]) if len(rows) else None,
+                       "compared": len(rows)}
     involved = {p[side] for section in shown.values() for p in section["pairs"] for side in ("a", "b")}
     code = {sid: {stub: {"cell": c.cell, "line": c.line, "source": c.source} for stub, c in found.items()}
             for sid, found in zip(comparison.ids, comparison.codes) if sid in involved}
@@ -72,8 +73,7 @@ def as_data(comparison, safe_ids):
     return {"settings": dataclasses.asdict(settings), "reference_discounted": comparison.reference,
             "fingerprints": sizes,
             "review": {"sections": shown, "code": code,
-                       "links": {sid: safe_ids[sid] for sid in sorted(involved)}},
-            "pairs": comparison.pairs}
+                       "links": {sid: safe_ids[sid] for sid in sorted(involved)}}}
 
 
 def _fragments(comparison, pair):
@@ -90,8 +90,9 @@ def _fragments(comparison, pair):
     return found
 
 
-def groups(pairs, threshold):
-    """Groups of three or more linked by pairs scoring at least `threshold`: [{"members", "low", "high"}]."""
+def groups(strong):
+    """Groups of three or more linked by the given pairs (those at or above the threshold):
+    [{"members", "low", "high"}], low and high being the scores of the pairs within the group."""
     parent = {}
 
     def root(x):
@@ -100,7 +101,6 @@ def groups(pairs, threshold):
             x = parent[x]
         return x
 
-    strong = [p for p in pairs if p["score"] >= threshold]
     for p in strong:
         parent[root(p["a"])] = root(p["b"])
     members = {}
@@ -114,10 +114,18 @@ def groups(pairs, threshold):
     return sorted(found, key=lambda g: (-g["high"], g["members"]))
 
 
-def dumps(data):
-    """JSON with one pair per line, so two runs' files compare line by line."""
-    head = json.dumps({key: value for key, value in data.items() if key != "pairs"}, sort_keys=True)
-    pairs = ",\n".join(json.dumps(p, sort_keys=True) for p in data["pairs"])
+def dumps(data, comparison):
+    """JSON with one pair per line (so two runs' files compare line by line), written from the
+    comparison's columns: a class of 200 has 100 000 pairs, too many to build as dicts first."""
+    head = json.dumps(data, sort_keys=True)
+    names = [json.dumps(i) for i in comparison.ids]
+    stubs = [json.dumps(stub) for stub in STUB_NAMES]
+    c = comparison.columns
+    rows = zip(c["a"].tolist(), c["b"].tolist(), c["discounted"].tolist(), c["score"].tolist(),
+               c["shared"].tolist(), c["smaller"].tolist(), c["stub"].tolist())
+    pairs = ",\n".join(f'{{"a": {names[a]}, "b": {names[b]}, "discounted": {d}, "score": {s:.4f}, '
+                       f'"shared": {sh}, "smaller": {sm}, "stub": {stubs[st]}}}'
+                       for a, b, d, s, sh, sm, st in rows)
     return head[:-1] + ', "pairs": [\n' + pairs + "\n]}\n"
 
 

@@ -60,21 +60,29 @@ def stub_codes(statements):
     """{stub: Code} for each stub the statements define (the last definition wins)."""
     found = {}
     for statement in statements:
-        source = statement["source"]
-        if not any(holder in source for holder, _ in STUBS.values()):
-            continue  # cheap test first: most statements define something else
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        lines = source.splitlines(keepends=True)
-        for stub, (holder, attribute) in STUBS.items():
-            node = _definition(tree, holder, attribute)
-            if node is not None:
-                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                text = textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
-                found[stub] = Code(stub, text, statement["cell"], start)
+        for stub, start, text in _stub_definitions(statement["source"]):
+            found[stub] = Code(stub, text, statement["cell"], start)
     return found
+
+
+# A class shares most statements with the release: each distinct statement is parsed once.
+@functools.lru_cache(maxsize=4096)
+def _stub_definitions(source):
+    """((stub, first line, dedented source), ...) of the stubs `source` defines."""
+    if not any(f"def {attribute or holder}" in source for holder, attribute in STUBS.values()):
+        return ()  # most statements define something else: no need to parse them
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    lines = source.splitlines(keepends=True)
+    found = []
+    for stub, (holder, attribute) in STUBS.items():
+        node = _definition(tree, holder, attribute)
+        if node is not None:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            found.append((stub, start, textwrap.dedent("".join(lines[start - 1:node.end_lineno]))))
+    return tuple(found)
 
 
 def _definition(tree, holder, attribute):
@@ -127,12 +135,14 @@ def _token_id(text):
 
 def kgram_hashes(texts, k):
     """Stable uint64 hash of each run of k tokens (none when there are fewer than k)."""
-    if len(texts) < k:
+    count = len(texts) - k + 1
+    if count <= 0:
         return np.zeros(0, dtype=np.uint64)
     ids = np.array([_token_id(t) for t in texts], dtype=np.uint64)
-    powers = BASE ** np.arange(k - 1, -1, -1, dtype=np.uint64)  # wraps mod 2^64, as a hash should
-    windows = np.lib.stride_tricks.sliding_window_view(ids, k)
-    return (windows * powers).sum(axis=1, dtype=np.uint64)
+    hashes = np.zeros(count, dtype=np.uint64)
+    for offset in range(k):  # sum of ids[j + offset] * BASE^(k-1-offset), wrapping mod 2^64 as a hash should
+        hashes = hashes * BASE + ids[offset:offset + count]
+    return hashes
 
 
 def winnow(hashes, window):

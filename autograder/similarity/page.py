@@ -3,7 +3,8 @@
 Self-contained and offline like the rest of the report: no script, no
 external file. Matching code is shown with <mark> and, for readers who do not
 see the colour, a » at the start of the line. Wide code scrolls inside its
-own box, so the page itself never scrolls sideways on a phone.
+own box, so the page itself never scrolls sideways on a phone; those boxes
+take the keyboard focus (tabindex), so they scroll without a mouse too.
 """
 from html import escape
 from urllib.parse import quote
@@ -73,7 +74,8 @@ def _stub_section(stub, shown, review, settings):
     rows = "".join(f"<tr><td class=n>{rank}</td><td>{_link(p['a'], links)} and {_link(p['b'], links)}</td>"
                    f"<td class=n>{p['score']:.2f}</td><td>{_why(p, settings)}</td></tr>"
                    for rank, p in enumerate(pairs, 1))
-    parts.append('<div class="scroll"><table><caption class="muted">Highest scores first</caption><thead><tr>'
+    parts.append('<div class="scroll" tabindex="0"><table><caption class="muted">Highest scores first</caption>'
+                 '<thead><tr>'
                  '<th scope="col">rank</th><th scope="col">pair</th><th scope="col">score</th>'
                  f'<th scope="col">why it ranks here</th></tr></thead><tbody>{rows}</tbody></table></div>')
     for p in pairs:
@@ -100,7 +102,7 @@ def _side_by_side(pair, code):
             if found is None:
                 continue
             sides.append(f'<div class="side"><h4>{escape(sid)}: <code>{escape(stub)}</code>, cell {found["cell"]}'
-                         f'</h4><pre><code>{_lines(found, spans.get(side, []))}</code></pre></div>')
+                         f'</h4><pre tabindex="0"><code>{_lines(found, spans.get(side, []))}</code></pre></div>')
         blocks.append('<div class="sbs">' + "".join(sides) + "</div>")
     summary = (f"Code of {escape(pair['a'])} and {escape(pair['b'])} side by side "
                f"({MARKER} and highlight: found in both)")

@@ -18,6 +18,7 @@ from collections import Counter
 import numpy as np
 from scipy import sparse
 
+from ..checks import PART_STUBS
 from .fingerprint import prints
 
 ALL = "all"
@@ -43,12 +44,38 @@ class StubTable:
 
 @dataclasses.dataclass
 class Comparison:
+    """Every compared pair, as columns sorted highest score first (then lab order, then ids):
+    index arrays a < b into `ids` (in string order), stub index into STUB_NAMES, and the counts."""
     ids: list
     codes: list             # per submission {stub: Code}
     tables: dict            # stub -> StubTable
-    pairs: list             # every compared pair, highest score first
+    columns: dict           # "a", "b", "stub", "score", "shared", "discounted", "smaller" -> array
     settings: object
     reference: bool         # whether the reference solution's fingerprints were discounted
+
+    def __len__(self):
+        return len(self.columns["score"])
+
+    def pair(self, row):
+        """Row `row` as {"a", "b", "stub", "score", "shared", "discounted", "smaller"}."""
+        c = self.columns
+        return {"a": self.ids[c["a"][row]], "b": self.ids[c["b"][row]], "stub": STUB_NAMES[c["stub"][row]],
+                "score": float(f"{c['score'][row]:.4f}"), "shared": int(c["shared"][row]),
+                "discounted": int(c["discounted"][row]), "smaller": int(c["smaller"][row])}
+
+    def rows(self, stub=None, at_least=None):
+        """Row numbers, highest score first, of one stub's pairs (or all), scoring at least `at_least`."""
+        keep = np.ones(len(self), dtype=bool)
+        if stub is not None:
+            keep &= self.columns["stub"] == STUB_NAMES.index(stub)
+        if at_least is not None:
+            keep &= self.columns["score"] >= at_least
+        return np.flatnonzero(keep)
+
+    @property
+    def pairs(self):
+        """Every pair as a dict: for a look at a small class (a large one is written from the columns)."""
+        return [self.pair(row) for row in range(len(self))]
 
     def fragments(self, a, b, stub):
         """Where code a matches code b on `stub`: [(line, first column, end column)], in a's code."""
@@ -57,24 +84,26 @@ class Comparison:
                              self.settings)
 
 
+LAB_ORDER = list(PART_STUBS.values())  # part 2, 5, 6, 9: the order the report shows the stubs in
+STUB_NAMES = LAB_ORDER + [ALL]
+
+
 def compare(ids, codes, boilerplate, reference, settings):
-    """Compare every pair. codes: per id {stub: Code}; boilerplate, reference: {stub: Code} (reference may be None)."""
-    stubs = sorted({stub for found in codes for stub in found}, key=_stub_order)
+    """Compare every pair. codes: per id {stub: Code}; boilerplate, reference: {stub: Code}
+    (reference None: a kit without solutions)."""
+    stubs = [stub for stub in LAB_ORDER if any(stub in found for found in codes)]
     tables = {stub: _table(stub, codes, boilerplate.get(stub), (reference or {}).get(stub), settings)
               for stub in stubs}
-    pairs = []
-    for table in tables.values():
-        pairs.extend(_pairs(ids, table, table.stub, settings.common_weight))
-    pairs.extend(_pairs(ids, _overall(len(ids), tables), ALL, settings.common_weight))
-    pairs.sort(key=lambda p: (-p["score"], _stub_order(p["stub"]), p["a"], p["b"]))
-    return Comparison(list(ids), codes, tables, pairs, settings, reference is not None)
-
-
-def _stub_order(stub):
-    from ..worker.ops import STUBS
-
-    order = list(STUBS)
-    return order.index(stub) if stub in order else len(order)
+    order = np.argsort(np.array(ids, dtype=object), kind="stable")
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[order] = np.arange(len(ids))
+    parts = [_pairs(table, STUB_NAMES.index(stub), settings.common_weight, id_rank)
+             for stub, table in tables.items()]
+    parts.append(_pairs(_overall(len(ids), tables), STUB_NAMES.index(ALL), settings.common_weight, id_rank))
+    columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    ranked = np.lexsort((id_rank[columns["b"]], id_rank[columns["a"]], columns["stub"], -columns["score"]))
+    columns = {key: values[ranked] for key, values in columns.items()}
+    return Comparison(list(ids), codes, tables, columns, settings, reference is not None)
 
 
 def _table(stub, codes, boilerplate_code, reference_code, settings):
@@ -115,22 +144,20 @@ def _overall(n, tables):
     return StubTable(ALL, members, sizes[members], both[index], distinct[index], set(), set())
 
 
-def _pairs(ids, table, stub, common_weight):
-    """{"a", "b", "stub", "score", "shared", "discounted", "smaller"} for every pair of members:
-    shared counts 1 each, discounted (common or in the reference) common_weight each, over the
-    fingerprints of the smaller code."""
-    found = []
-    members = table.members.tolist()
-    for x in range(len(members)):
-        for y in range(x + 1, len(members)):
-            smaller = int(min(table.sizes[x], table.sizes[y]))
-            shared = int(table.distinct[x, y])
-            discounted = int(table.both[x, y]) - shared
-            score = min(1.0, (shared + common_weight * discounted) / max(smaller, MIN_FINGERPRINTS))
-            a, b = sorted((ids[members[x]], ids[members[y]]))
-            found.append({"a": a, "b": b, "stub": stub, "score": round(score, 4), "shared": shared,
-                          "discounted": discounted, "smaller": smaller})
-    return found
+def _pairs(table, stub, common_weight, id_rank):
+    """Columns for every pair of the table's members: shared fragments count 1 each, discounted
+    ones (common or in the reference) common_weight each, over the fragments of the smaller code
+    (at least MIN_FINGERPRINTS); a is the member whose id comes first."""
+    x, y = np.triu_indices(len(table.members), 1)
+    a, b = table.members[x], table.members[y]
+    swap = id_rank[a] > id_rank[b]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    smaller = np.minimum(table.sizes[x], table.sizes[y]).astype(np.int64)
+    shared = np.rint(table.distinct[x, y]).astype(np.int64)
+    discounted = np.rint(table.both[x, y]).astype(np.int64) - shared
+    score = np.minimum(1.0, (shared + common_weight * discounted) / np.maximum(smaller, MIN_FINGERPRINTS))
+    return {"a": a, "b": b, "stub": np.full(len(a), stub, dtype=np.int64), "score": np.round(score, 4),
+            "shared": shared, "discounted": discounted, "smaller": smaller}
 
 
 def matched_spans(source_a, source_b, table, settings):
