@@ -91,6 +91,7 @@ clean:
 
 # Throughput against nbgrader autograde, measured in one run: bench/results.json, bench/time_vs_n.png.
 # BENCH_ARGS="--sizes 10,20 --jobs 2 --nbgrader 1 --out /tmp/bench" for a quick look.
+# BENCH_ARGS="--similarity": only what the similarity report adds to make grade (bench/similarity_results.json).
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	@$(PY) bench/run_bench.py $(BENCH_ARGS)

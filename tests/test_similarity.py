@@ -22,6 +22,7 @@ import pytest
 
 from autograder import class_report, cli, config, load, release, run, similarity
 from autograder.similarity import fingerprint, rank
+from autograder.similarity.page import MARKER
 
 from harness import CORPORA, REFERENCE
 from test_pages import make_record
@@ -304,16 +305,10 @@ def test_the_report_says_similarity_is_no_proof_and_why_each_pair_ranks(report_o
     assert "reason to look, never proof" in section
     assert "<th scope=\"col\">why it ranks here</th>" in section
     assert re.search(r"\d+ of the \d+ fragments of the smaller code are in both", section)
-    assert "<mark>" in section and fingerprint_marker() in section
+    assert "<mark>" in section and MARKER in section
     for stub in STUBS:
         assert f'id="similarity-{stub}"' in section
     assert "Group of " in section  # mix1, its reordered copy and the copy of its batch norm
-
-
-def fingerprint_marker():
-    from autograder.similarity.page import MARKER
-
-    return MARKER
 
 
 def test_student_code_in_the_section_is_escaped():
