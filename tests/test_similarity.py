@@ -346,3 +346,12 @@ def test_the_pairs_to_review_read_well_on_a_phone_and_fetch_nothing(report_out):
         assert boxes and max(boxes) <= PHONE["width"]
         assert all(url.startswith(("file:", "data:")) for url in requested), requested
         browser.close()
+
+
+def test_a_kit_without_solutions_says_the_reference_was_not_discounted(prepared, grading):
+    comparison = compared(prepared, grading, reference=False)
+    ids = {i: i for i in comparison.ids}
+    html = similarity.section(similarity.as_data(comparison, ids))
+    assert "The reference solution was not available" in html
+    assert "The reference solution was not available" not in similarity.section(
+        similarity.as_data(compared(prepared, grading), ids))
