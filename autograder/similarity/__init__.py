@@ -5,7 +5,8 @@ Compares only what students wrote: the code of the four stubs as graded
 strings, comments and whitespace ignored (`fingerprint`), and with code that
 most of the class or the reference solution has counting less (`rank`).
 Writes OUT/similarity.json, every compared pair, highest score first; the
-class report's "Pairs to review" section (`page`) is drawn from that file.
+class report's "Pairs to review" section (`page`) is drawn from that file's
+review part (handed over in memory by `make grade`).
 Nothing here runs student code: sources are only tokenised.
 """
 import dataclasses
