@@ -11,6 +11,7 @@ SUBMISSIONS ?= examples/submissions
 OUT ?= grades
 SEED ?=
 JOBS ?=
+SIMILARITY ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -25,7 +26,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 grade: $(VENV)/.installed
-	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(filter 0,$(SIMILARITY)),--no-similarity)
 
 # Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
 test: $(VENV)/.installed
@@ -90,6 +91,7 @@ clean:
 
 # Throughput against nbgrader autograde, measured in one run: bench/results.json, bench/time_vs_n.png.
 # BENCH_ARGS="--sizes 10,20 --jobs 2 --nbgrader 1 --out /tmp/bench" for a quick look.
+# BENCH_ARGS="--similarity": only what the similarity report adds to make grade (bench/similarity_results.json).
 BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	@$(PY) bench/run_bench.py $(BENCH_ARGS)

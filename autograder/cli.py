@@ -13,8 +13,10 @@ nbgrader `submitted/` tree (<student>/<assignment>/<notebook>.ipynb). The
 submission id is the nbgrader student id, else the file's stem.
 
 Writes DIR/grades.csv, DIR/results/<id>.json, DIR/feedback/<id>.html,
-DIR/report.html and DIR/timings.json. A second run reuses the results of
-submissions whose file, grader and seed are unchanged (--force regrades).
+DIR/report.html, DIR/timings.json and DIR/similarity.json (pairs of
+submissions whose code a TA may want to compare; --no-similarity skips
+it). A second run reuses the results of submissions whose file, grader
+and seed are unchanged (--force regrades).
 Exit code 0 when every submission got a result (failed submissions
 included); 2 when the grader itself cannot work (bad arguments, a broken
 grading.toml, a missing release notebook)."""
@@ -34,6 +36,8 @@ def parser():
     grade.add_argument("--seed", type=int, default=None, metavar="N",
                        help="grading seed (default: the seed in grading.toml)")
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="do not compare the submissions' code (no similarity.json, no Pairs to review)")
     grade.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
                        help="grading settings (default: %(default)s)")
     return main
@@ -48,7 +52,8 @@ def main(argv=None):
 
     try:
         records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
-                                       force=args.force, grading_path=args.config)
+                                       force=args.force, grading_path=args.config,
+                                       similarity=not args.no_similarity)
     except (config.ConfigError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -29,6 +29,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Similarity:
+    k: int = 12                 # tokens per fragment compared (k-gram)
+    window: int = 6             # winnowing keeps one fingerprint in every `window` fragments
+    common_share: float = 0.5   # a fragment in more than this share of the class is common
+    common_weight: float = 0.1  # what a common fragment, or one of the reference solution, counts
+    pairs_shown: int = 10       # pairs listed in report.html, per stub and overall
+    threshold: float = 0.4      # pairs scoring at least this are listed and grouped
+
+
+@dataclass(frozen=True)
 class Part:
     id: str
     title: str
@@ -44,6 +54,7 @@ class Grading:
     limits: Limits
     max_examples: int
     parts: dict = field(default_factory=dict)  # part id -> Part
+    similarity: Similarity = field(default_factory=Similarity)
 
     @property
     def max_score(self):
@@ -62,7 +73,8 @@ def load(path=DEFAULT_PATH, registry=None):
         raise ConfigError(f"{path} not found") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
-    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts"}, "the top level")
+    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts", "similarity"},
+               "the top level")
     limits = raw.get("limits", {})
     _only_keys(limits, set(Limits.__dataclass_fields__), "[limits]")
     hypothesis = raw.get("hypothesis", {})
@@ -75,6 +87,7 @@ def load(path=DEFAULT_PATH, registry=None):
         limits=Limits(**limits),
         max_examples=int(hypothesis.get("max_examples", 12)),
         parts=parts,
+        similarity=_similarity(raw.get("similarity", {})),
     )
     if registry is not None:
         _match_registry(grading, registry)
@@ -95,6 +108,24 @@ def _part(pid, body):
     if abs(total - points) > 1e-9:
         raise ConfigError(f"{where} has points = {points:g}, but its checks add up to {total:g}")
     return Part(pid, _required(body, "title", str, where), points, dict(checks))
+
+
+# [similarity]: (type, smallest, largest) of each setting.
+SIMILARITY_RANGES = {"k": (int, 2, 200), "window": (int, 1, 200), "common_share": ((int, float), 0.0, 1.0),
+                     "common_weight": ((int, float), 0.0, 1.0), "pairs_shown": (int, 0, 1000),
+                     "threshold": ((int, float), 0.0, 1.0)}
+
+
+def _similarity(table):
+    if not isinstance(table, dict):
+        raise ConfigError("[similarity] must be a table")
+    _only_keys(table, set(SIMILARITY_RANGES), "[similarity]")
+    for key, value in table.items():
+        kind, low, high = SIMILARITY_RANGES[key]
+        if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"[similarity] {key} must be a{'n integer' if kind is int else ' number'} "
+                              f"from {low:g} to {high:g}, not {value!r}")
+    return Similarity(**table)
 
 
 def _match_registry(grading, registry):

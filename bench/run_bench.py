@@ -237,7 +237,15 @@ def main(argv=None):
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--nbgrader", type=int, default=3, help="notebooks graded by nbgrader autograde")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--similarity", action="store_true",
+                        help="only measure what the similarity report adds (bench/bench_similarity.py; "
+                             "the largest of --sizes, the most of --jobs)")
     args = parser.parse_args(argv)
+    if args.similarity:
+        from bench_similarity import main as similarity
+
+        return similarity(["--n", args.sizes.split(",")[-1], "--jobs", args.jobs.split(",")[-1],
+                           "--out", str(args.out)])
     env_note = {"cores": os.cpu_count(), "python": sys.version.split()[0],
                 "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
     with tempfile.TemporaryDirectory(prefix="gradlab-bench-") as tmp:

@@ -35,17 +35,22 @@ img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#
 """
 
 
-def write(out, records, safe_ids, grading):
-    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order)."""
+def write(out, records, safe_ids, grading, similarity=None):
+    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order);
+    similarity: what the similarity step returned, else OUT/similarity.json is read if there is one."""
     out = Path(out)
     states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
     timings = _read_json(out / "timings.json")
-    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings)
+    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings,
+                similarity=_read_json(out / "similarity.json") if similarity is None else similarity)
     report.write_atomic(out / "report.html", html)
 
 
-def page(records, safe_ids, grading, mistakes, timings):
-    """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds}."""
+def page(records, safe_ids, grading, mistakes, timings, similarity=None):
+    """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds};
+    similarity: the content of OUT/similarity.json, if the run compared the class's code."""
+    from . import similarity as pairs  # noqa: PLC0415 - its own module draws "Pairs to review"
+
     sections = [
         f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
@@ -53,12 +58,13 @@ def page(records, safe_ids, grading, mistakes, timings):
         _distributions(records, grading),
         _failed_checks(records, grading),
         _mistakes(mistakes),
+        pairs.section(similarity),
         _slowest(records, safe_ids, timings),
         _all_submissions(records, safe_ids, grading, timings),
     ]
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Lab 4.3 class report</title><style>{STYLE}</style></head>\n<body>\n"
+            f"<title>Lab 4.3 class report</title><style>{STYLE}{pairs.style()}</style></head>\n<body>\n"
             + "\n".join(sections) + "\n</body></html>\n")
 
 
