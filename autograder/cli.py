@@ -43,6 +43,13 @@ def parser():
     return main
 
 
+def similarity_step(skip):
+    """The similarity report's step after grading (tools/similarity), or the one that says it was skipped."""
+    from autograder.tools import similarity  # noqa: PLC0415 - scipy loads only when a class is graded
+
+    return similarity.skipped_step if skip else similarity.class_step
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.jobs < 1:
@@ -53,7 +60,7 @@ def main(argv=None):
     try:
         records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
                                        force=args.force, grading_path=args.config,
-                                       similarity=not args.no_similarity)
+                                       class_steps=(similarity_step(args.no_similarity),))
     except (config.ConfigError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

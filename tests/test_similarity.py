@@ -20,9 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import class_report, cli, config, load, release, run, similarity
-from autograder.similarity import fingerprint, rank
-from autograder.similarity.page import MARKER
+from autograder.outputs import class_report
+from autograder import cli, config
+from autograder.pipeline import load, release, batch as run
+from autograder.tools import similarity
+from autograder.tools.similarity import fingerprint, rank
+from autograder.tools.similarity.page import MARKER
 
 from harness import CORPORA, REFERENCE
 from test_pages import make_record
@@ -203,7 +206,7 @@ def test_the_same_class_gives_the_same_file_in_another_process(written, tmp_path
     out, _ = written
     script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
               "from pathlib import Path\n"
-              "from autograder import config, similarity\n"
+              "from autograder import config\nfrom autograder.tools import similarity\n"
               "import test_similarity as t\n"
               f"g = config.load(); p = t.prepare(t.write_class(Path({str(tmp_path)!r}) / 'class'), g)\n"
               f"similarity.write(Path({str(tmp_path)!r}), p, g)\n")
@@ -295,7 +298,8 @@ def report_out(written, tmp_path_factory):
     """report.html of the class (records made by hand: the section needs no grading)."""
     out, data = written
     ids = [sid for sid in data["fingerprints"]]
-    class_report.write(out, [make_record(sid) for sid in ids], ids, config.load())
+    class_report.write(out, [make_record(sid) for sid in ids], ids, config.load(),
+                       [similarity.report_section(data)])
     return out
 
 

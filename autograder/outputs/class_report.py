@@ -11,6 +11,7 @@ import statistics
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from autograder.outputs import report
@@ -35,37 +36,43 @@ img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#
 """
 
 
-def write(out, records, safe_ids, grading, similarity=None):
-    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order);
-    similarity: what the similarity step returned, else OUT/similarity.json is read if there is one."""
+class ReportSection(NamedTuple):
+    """A section another step adds to the report: its HTML and the CSS it needs."""
+    html: str
+    style: str = ""
+
+
+def write(out, records, safe_ids, grading, sections=()):
+    """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order).
+
+    sections: ReportSection items that steps after grading add (the similarity report's
+    "Pairs to review"): the report shows them without knowing what made them."""
     out = Path(out)
     states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
     timings = _read_json(out / "timings.json")
-    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings,
-                similarity=_read_json(out / "similarity.json") if similarity is None else similarity)
+    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings, sections)
     report.write_atomic(out / "report.html", html)
 
 
-def page(records, safe_ids, grading, mistakes, timings, similarity=None):
+def page(records, safe_ids, grading, mistakes, timings, sections=()):
     """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds};
-    similarity: the content of OUT/similarity.json, if the run compared the class's code."""
-    from . import similarity as pairs  # noqa: PLC0415 - its own module draws "Pairs to review"
-
-    sections = [
+    sections: ReportSection items added after the class's mistakes."""
+    style = STYLE + "".join(section.style for section in sections)
+    parts = [
         f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
         _attention(records, safe_ids, mistakes),
         _distributions(records, grading),
         _failed_checks(records, grading),
         _mistakes(mistakes),
-        pairs.section(similarity),
+        *(section.html for section in sections),
         _slowest(records, safe_ids, timings),
         _all_submissions(records, safe_ids, grading, timings),
     ]
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Lab 4.3 class report</title><style>{STYLE}{pairs.style()}</style></head>\n<body>\n"
-            + "\n".join(sections) + "\n</body></html>\n")
+            f"<title>Lab 4.3 class report</title><style>{style}</style></head>\n<body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
 
 
 # -- sections ---------------------------------------------------------------------------

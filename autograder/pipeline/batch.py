@@ -54,9 +54,11 @@ def _grade_one(prepared):
 # -- the batch ----------------------------------------------------------------------
 
 def grade_batch(paths, out, jobs=None, seed=None, force=False, grading_path=config.DEFAULT_PATH,
-                stream=sys.stderr, similarity=True):
+                stream=sys.stderr, class_steps=()):
     """Grade every submission under `paths` into `out`; returns the results records.
-    similarity: also compare the class's code (OUT/similarity.json, "Pairs to review" in report.html)."""
+    class_steps: steps run on the whole class after grading, each
+    step(out, prepared, grading, stream) -> a class_report.ReportSection or None; the command
+    line passes the similarity report's (tools/similarity), so this module needs no tool."""
     out = Path(out)
     checks = all_checks()
     grading = config.load(grading_path, registry=checks)
@@ -85,18 +87,10 @@ def grade_batch(paths, out, jobs=None, seed=None, force=False, grading_path=conf
     ordered = [records[item.id] for item in prepared]
     report.write_atomic(out / "grades.csv", report.grades_csv(ordered, list(grading.parts)))
     _merge_timings(out, timings)
-    pairs = _similarity(out, prepared, grading, similarity, stream)  # before the report, which shows them
-    class_report.write(out, ordered, [item.safe_id for item in prepared], grading, similarity=pairs)
+    # Before the report, which shows what they found.
+    sections = [found for step in class_steps if (found := step(out, prepared, grading, stream)) is not None]
+    class_report.write(out, ordered, [item.safe_id for item in prepared], grading, sections)
     return ordered, grading
-
-
-def _similarity(out, prepared, grading, wanted, stream):
-    from . import similarity as step  # noqa: PLC0415 - scipy loads only when the class is compared
-
-    if wanted:
-        return step.write(out, prepared, grading, stream)
-    step.remove(out)
-    return None
 
 
 def _run_pool(todo, jobs, grading_path, seed, hide):

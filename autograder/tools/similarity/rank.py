@@ -18,8 +18,8 @@ from collections import Counter
 import numpy as np
 from scipy import sparse
 
-from ..checks import PART_STUBS
-from .fingerprint import prints
+from autograder.checks import PART_STUBS
+from autograder.tools.similarity.fingerprint import prints
 
 ALL = "all"
 # Short code is weak evidence: a score is never over fewer fingerprints than this, so two

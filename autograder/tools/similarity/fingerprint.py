@@ -24,7 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..worker.ops import STUBS  # the stubs and where the worker finds them: (holder, attribute)
+from autograder.parts import PARTS
+
+# stub -> (holder, attribute) as the worker finds it: a method on a class, or a function
+STUBS = {part.stub: (part.holder, part.stub) if part.holder else (part.stub, None) for part in PARTS}
 
 KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins))
 DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,

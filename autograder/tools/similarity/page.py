@@ -9,7 +9,7 @@ take the keyboard focus (tabindex), so they scroll without a mouse too.
 from html import escape
 from urllib.parse import quote
 
-from .rank import ALL, MIN_FINGERPRINTS
+from autograder.tools.similarity.rank import ALL, MIN_FINGERPRINTS
 
 MARKER = "»"
 STYLE = """

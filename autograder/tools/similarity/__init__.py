@@ -14,9 +14,11 @@ import json
 import time
 from pathlib import Path
 
-from .. import config, extract, load, release, report
-from .fingerprint import stub_codes
-from .rank import ALL, STUB_NAMES, compare
+from autograder import config
+from autograder.pipeline import extract, load, release
+from autograder.outputs import report
+from autograder.tools.similarity.fingerprint import stub_codes
+from autograder.tools.similarity.rank import ALL, STUB_NAMES, compare
 
 FILE = "similarity.json"
 
@@ -130,14 +132,25 @@ def dumps(data, comparison):
     return head[:-1] + ', "pairs": [\n' + pairs + "\n]}\n"
 
 
+def class_step(out, prepared, grading, stream=None):
+    """The batch's step after grading: compare the class, write the file, return the report's section."""
+    return report_section(write(out, prepared, grading, stream))
+
+
+def skipped_step(out, prepared, grading, stream=None):
+    """--no-similarity: no file, and a section that says so."""
+    remove(out)
+    return report_section(None)
+
+
+def report_section(data):
+    """class_report's "Pairs to review" for the data of OUT/similarity.json (None: not computed)."""
+    from autograder.outputs.class_report import ReportSection
+    from autograder.tools.similarity.page import STYLE, section as draw
+
+    return ReportSection(draw(data), STYLE)
+
+
 def section(data):
-    """The report's "Pairs to review" section for the data of OUT/similarity.json (None: not computed)."""
-    from .page import section as draw
-
-    return draw(data)
-
-
-def style():
-    from .page import STYLE
-
-    return STYLE
+    """The "Pairs to review" HTML alone."""
+    return report_section(data).html
