@@ -72,6 +72,7 @@ class Roster:
 class Match:
     """Which roster rows get which record, and what could not be matched."""
     graded: dict = field(default_factory=dict)       # roster row index -> record
+    ambiguous: set = field(default_factory=set)      # roster row indices no grade may be given
     problems: list = field(default_factory=list)     # {"problem", "submission", "student", "detail"}
 
 
@@ -214,11 +215,13 @@ def match(roster, records, mapping=None):
                                             f"{key!r}{via} identifies {len(rows)} roster rows: no grade written"))
         else:
             claims.setdefault(rows[0], []).append(record)
+    result.ambiguous = set(pointed)
     for row_number, row in enumerate(roster.students):
         claimed = claims.get(row_number, [])
         if len(claimed) == 1:
             result.graded[row_number] = claimed[0]
         elif len(claimed) > 1:
+            result.ambiguous.add(row_number)
             ids = ", ".join(r["submission"] for r in claimed)
             for record in claimed:
                 result.problems.append(_problem("ambiguous", record["submission"], _name(roster, row),
@@ -264,9 +267,11 @@ def grade_columns(roster):
     return found
 
 
-def target_column(roster, wanted, assignment):
-    """The column the lab total goes in: (index or None for a new column, its header)."""
-    columns = grade_columns(roster)
+def target_column(roster, wanted, assignment, part_names=()):
+    """The column the lab total goes in: (index or None for a new column, its header).
+
+    part_names: the part columns' titles, which also hold the assignment's name but are not it."""
+    columns = [i for i in grade_columns(roster) if title(roster, roster.header[i]) not in part_names]
     if wanted:
         exact = [i for i in columns if norm(title(roster, roster.header[i])) == norm(wanted)
                  or norm(roster.header[i]) == norm(wanted)]
@@ -287,8 +292,8 @@ def target_column(roster, wanted, assignment):
 
 
 def part_columns(roster, records, assignment):
-    """[(part id, index or None, header, max score)]: an existing column is reused, so a second
-    import updates the parts instead of making them again."""
+    """[(part id, index or None, header, max score)], titled "<assignment> <part title>": an existing
+    column is reused, so a second import updates the parts instead of making them again."""
     parts = {}
     for record in records:
         for pid, part in record["parts"].items():
@@ -319,8 +324,9 @@ def parse_points(text):
 
 def build(roster, matched, records, assignment, column=None, points=None, missing="keep", parts=True):
     """The import file's rows (header first) and a note on scaling, if any."""
-    index, header = target_column(roster, column, assignment)
-    part_cols = part_columns(roster, records, assignment) if parts else []
+    part_cols = part_columns(roster, records, assignment)
+    index, header = target_column(roster, column, assignment, {title(roster, h) for _, _, h, _ in part_cols})
+    part_cols = part_cols if parts else []
     lab_max = max((float(r.get("max_score", 0)) for r in records), default=0.0)
     roster_points = parse_points(roster.points[index]) if roster.points and index is not None else None
     scale_to = points if points is not None else roster_points
@@ -338,9 +344,10 @@ def build(roster, matched, records, assignment, column=None, points=None, missin
             values = [number(record["score"] * scale)]
             values += [number(record["parts"][pid]["score"]) if pid in record["parts"] else ""
                        for pid, _, _, _ in part_cols]
-        elif missing == "zero":
+        elif missing == "zero" and row_number not in matched.ambiguous:
             values = ["0"] * (1 + len(part_cols))
-        else:   # keep what the LMS has: importing the file changes nothing for this student
+        else:   # keep what the LMS has: importing the file changes nothing for this student (an
+            # ambiguous match too: which submission is theirs is for a person to say)
             values = [row[index] if index is not None else ""]
             values += [row[i] if i is not None else "" for _, i, _, _ in part_cols]
         out.append(row[:roster.info] + values)
@@ -372,11 +379,13 @@ def summary(problems, written, students, note):
     lines = [f"Wrote {written}: {students} students, in the roster's order."]
     if note:
         lines.append(note)
-    kinds = ("student without submission", "submission without student", "ambiguous", "unreadable result")
-    for kind in kinds:
+    kinds = {"student without submission": "students without submission",
+             "submission without student": "submissions without student",
+             "ambiguous": "ambiguous", "unreadable result": "unreadable results"}
+    for kind, plural in kinds.items():
         found = [p for p in problems if p["problem"] == kind]
         if found:
-            lines.append(f"\n{len(found)} {kind}{'s' * (len(found) != 1 and kind != 'ambiguous')}:")
+            lines.append(f"\n{len(found)} {kind if len(found) == 1 else plural}:")
             lines += [f"  {p['submission'] or p['student']}"
                       + (f" ({p['student']})" if p["submission"] and p["student"] else "")
                       + f": {p['detail']}" for p in found]
