@@ -243,6 +243,8 @@ def _name(roster, row):
         names = [row[roster.header.index(t)] for t in ("First name", "Last name") if t in roster.header[:roster.info]]
         if any(names):
             return " ".join(names)
+    if roster.header[:2] == ["LastName", "FirstName"]:   # Canvas' "first and last name" export
+        return f"{row[0]}, {row[1]}"
     return row[0]
 
 

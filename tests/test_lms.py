@@ -211,6 +211,19 @@ def test_part_columns_from_an_earlier_import_are_reused_not_made_again(tmp_path,
     assert rows[0].index(f"lab4_3 {title} (4413)") == 6
 
 
+def test_canvas_export_with_first_and_last_name_columns_is_read_too(tmp_path, out_dir):
+    roster = ("LastName,FirstName,ID,SIS User ID,SIS Login ID,Section,Lab 4.3 (4411)\n"
+              "    Points Possible,,,,,,36\n"
+              "Lovelace,Ada,101,S001,ada,Section A,\n"
+              "Nosub,Nora,107,S007,nora,Section A,\n")
+    rows, problems = run_lms(tmp_path, out_dir, "canvas", roster, "--no-parts", mapping="")
+    assert rows == [["LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 4.3 (4411)"],
+                    ["    Points Possible", "", "", "", "", "", "36"],
+                    ["Lovelace", "Ada", "101", "S001", "ada", "Section A", n(score("ada"))],
+                    ["Nosub", "Nora", "107", "S007", "nora", "Section A", ""]]
+    assert ["student without submission", "", "Nosub, Nora"] in [row[:3] for row in problems]
+
+
 def test_a_semicolon_separated_export_is_read(tmp_path, out_dir):
     semicolons = "\n".join(";".join(row) for row in csv.reader(io.StringIO(MOODLE)) if row) + "\n"
     semicolons = semicolons.replace('"', "")  # no field here needs quoting once commas are gone
