@@ -23,9 +23,13 @@ written back, in the roster's order. A student with no submission, a
 submission with no student and an ambiguous match keep the LMS's current
 value, and are listed on the terminal and in FILE's `.problems.csv`.
 
-Written as UTF-8 with a byte order mark: Canvas writes one in its own
-exports so that Excel shows accented names, and reads it back (it finds its
-header by substring); Moodle's importer removes it. Commas, quotes and line
+Written as UTF-8, with a byte order mark exactly when the roster had one:
+Canvas writes one in its exports when the user asks for it (so that Excel
+shows accented names) and its importer reads its own exports, while one
+check of its header ("LastName" in the first/last-name export) compares the
+first cell exactly, so a mark the export did not have could break it;
+Moodle's exports have none and its importer removes one. The problems file,
+read by people in spreadsheets, always has one. Commas, quotes and line
 breaks in names go through the csv module's quoting, both ways.
 """
 import csv
@@ -66,6 +70,7 @@ class Roster:
     students: list            # rows, in the roster's order
     keys: list                # column indices that identify a student
     points: list = None       # Canvas' "Points Possible" row
+    bom: bool = False         # the export began with a UTF-8 byte order mark
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Match:
 def read_csv(path, what):
     """Rows of a CSV file in UTF-8 (with or without a byte order mark), any common separator."""
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = Path(path).read_bytes().decode("utf-8-sig")   # -sig: the mark is not part of a name
     except FileNotFoundError:
         raise RosterError(f"{what} {path} not found") from None
     except UnicodeDecodeError:
@@ -99,7 +104,9 @@ def read_roster(path, lms, extra_keys=()):
     rows = read_csv(path, f"The {lms.title()} roster")
     if not rows:
         raise RosterError(f"The roster {path} is empty")
-    return (_canvas_roster if lms == "canvas" else _moodle_roster)(rows, list(extra_keys), path)
+    roster = (_canvas_roster if lms == "canvas" else _moodle_roster)(rows, list(extra_keys), path)
+    roster.bom = Path(path).read_bytes()[:3] == BOM.encode()
+    return roster
 
 
 def _canvas_roster(rows, extra_keys, path):
@@ -356,10 +363,10 @@ def build(roster, matched, records, assignment, column=None, points=None, missin
     return out, note
 
 
-def to_csv(rows):
+def to_csv(rows, bom):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return BOM + buffer.getvalue()
+    return (BOM if bom else "") + buffer.getvalue()
 
 
 def problems_csv(problems):
@@ -438,7 +445,7 @@ def main(args):
         print(f"error: {error}", file=sys.stderr)
         return 2
     problems = matched.problems + unreadable
-    write_atomic(args.out, to_csv(rows))
+    write_atomic(args.out, to_csv(rows, roster.bom))
     write_atomic(problems_path(args.out), problems_csv(problems))
     print(summary(problems, args.out, len(roster.students), note))
     if problems:
