@@ -115,7 +115,7 @@ def _student(sid, stem, old, new):
         for name in list(new_checks) + [n for n in old_checks if n not in new_checks]:
             before, after = old_checks.get(name, {}), new_checks.get(name, {})
             if (abs(before.get("score", 0) - after.get("score", 0)) > EPSILON
-                    or before.get("passed") != after.get("passed")):
+                    or bool(before.get("passed")) != bool(after.get("passed"))):   # a new check failed: no change
                 checks.append(CheckChange(pid, title, name, before, after))
         parts[pid] = (title, old_part.get("score", 0), new_part.get("score", 0))
     if not checks and abs(old["score"] - new["score"]) <= EPSILON:

@@ -43,6 +43,23 @@ def test_only_students_whose_check_scores_changed_are_listed_with_both_feedbacks
     assert "+1 point for 1 student, −1 point for 1 student" in shown
 
 
+def test_a_check_new_in_this_run_counts_only_where_it_changes_the_score(tmp_path):
+    p9 = first_check("part9")
+    old_records = [make_record("ann"), make_record("ben")]
+    for record in old_records:   # the old grader did not have this check yet
+        part = record["parts"]["part9"]
+        dropped, = [c for c in part["checks"] if c["name"] == p9[1]]
+        part["checks"].remove(dropped)
+        for holder in (part, record):
+            holder["score"] -= dropped["score"]
+            holder["max_score"] -= dropped["max_score"]
+    old = write_run(tmp_path / "old", old_records)
+    new = write_run(tmp_path / "new", [make_record("ann", failing={p9}), make_record("ben")])
+    comparison = diff.compare(old, new)
+    assert [(s.submission, [c.name for c in s.checks]) for s in comparison.changed] == [("ben", [p9[1]])]
+    assert "not in this run" in diff.text(comparison)
+
+
 def test_the_announcement_names_no_student_and_the_staff_part_links_each_feedback_page(tmp_path):
     p5 = first_check("part5")
     old = write_run(tmp_path / "old", [make_record("zoë <b>", failing={p5}, feedback="old <i>")])
