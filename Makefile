@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean
+.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,29 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 grade: $(VENV)/.installed
-	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(filter 0,$(SIMILARITY)),--no-similarity)
+	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(filter 0,$(SIMILARITY)),--no-similarity) $(if $(KEEP),--keep-previous)
+
+# Grades into the LMS: make lms LMS=canvas|moodle ROSTER=export.csv [LMS_OUT=file] [LMS_ARGS="--map ids.csv"]
+LMS ?= canvas
+ROSTER ?=
+LMS_OUT ?= $(OUT)/$(LMS)-import.csv
+LMS_ARGS ?=
+lms: $(VENV)/.installed
+	@test -n "$(ROSTER)" || { echo "make lms: give ROSTER=<the $(LMS) gradebook export>" >&2; exit 2; }
+	@$(PY) -m autograder lms --to $(LMS) --roster $(ROSTER) --out $(LMS_OUT) $(LMS_ARGS) $(OUT)
+
+# What a regrade changed: after `make grade KEEP=1`, compares $(OUT).previous with $(OUT).
+OLD ?= $(OUT).previous
+diff: $(VENV)/.installed
+	@$(PY) -m autograder diff $(OLD) $(OUT)
+
+# axe-core for the accessibility tests, exactly as package-lock.json pins it.
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed
 	@$(PY) -m pytest -q -n 2 --durations=15
 
 test-fast: $(VENV)/.installed

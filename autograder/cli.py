@@ -40,6 +40,13 @@ def parser():
                        help="do not compare the submissions' code (no similarity.json, no Pairs to review)")
     grade.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
                        help="grading settings (default: %(default)s)")
+    grade.add_argument("--keep-previous", action="store_true",
+                       help="first copy DIR to DIR.previous, for `diff DIR.previous DIR` after a regrade")
+    from autograder.tools import diff
+    from autograder.integrations import lms  # the TA's other commands: each module adds its own subcommand
+
+    lms.add_parser(commands)
+    diff.add_parser(commands)
     return main
 
 
@@ -52,10 +59,17 @@ def similarity_step(skip):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command != "grade":
+        return args.run(args)
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
     from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
+
+    if args.keep_previous:
+        from autograder.tools.diff import keep_previous
+
+        print(keep_previous(args.out), file=sys.stderr)
 
     try:
         records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,

@@ -40,8 +40,9 @@ def test_each_probe_becomes_one_captioned_svg_under_its_part():
     found = plots.images({"probe.part2": NORMS, "probe.part6": BATCHNORM, "part2.finite_differences": {"x": 1}})
     assert set(found) == {"part2", "part6"}
     for items in found.values():
-        (caption, uri), = items
+        (caption, uri, (headers, rows)), = items
         assert caption and parsed(uri).get("width") == "600"
+        assert headers and rows and all(len(row) == len(headers) for row in rows)
 
 
 def test_no_artifacts_means_no_plots():

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from autograder.outputs import report
-from autograder.outputs.pages import check_status
+from autograder.outputs.pages import check_status, data_table
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
@@ -33,6 +33,7 @@ text-align:left;vertical-align:top}th{font-size:.85rem;color:#57606a}td.n{text-a
 .grid{display:flex;flex-wrap:wrap;gap:1rem}.grid figure{margin:0;flex:1 1 22rem;max-width:30rem}
 img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#57606a}
 .scroll{overflow-x:auto}.muted{color:#57606a}
+details{font-size:.85rem}summary{cursor:pointer;color:#57606a}:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 """
 
 
@@ -71,8 +72,8 @@ def page(records, safe_ids, grading, mistakes, timings, sections=()):
     ]
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Lab 4.3 class report</title><style>{style}</style></head>\n<body>\n"
-            + "\n".join(parts) + "\n</body></html>\n")
+            f"<title>Lab 4.3 class report</title><style>{style}</style></head>\n<body><main>\n"
+            + "\n".join(parts) + "\n</main></body></html>\n")
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -93,9 +94,15 @@ def _distributions(records, grading):
         figures.append(f'<figure><img alt="Histogram of {escape(title)} scores" '
                        f'src="{histogram(scores, points, title)}"><figcaption>{escape(title)}: '
                        f"mean {statistics.fmean(scores):.2f}, median {statistics.median(scores):g}"
-                       "</figcaption></figure>")
+                       f"</figcaption>{_counts(scores)}</figure>")
     table = _table(["part", "points", "mean", "median", "min", "max", "full marks"], rows, numeric=range(1, 7))
     return f'<h2 id="distributions">Score distribution per part</h2>{table}<div class="grid">{"".join(figures)}</div>'
+
+
+def _counts(scores):
+    """The histogram's data as text (WCAG 1.1.1): each score and how many got it."""
+    rows = [[_n(score), str(count)] for score, count in sorted(Counter(scores).items())]
+    return data_table((["points", "submissions"], rows))
 
 
 def _failed_checks(records, grading):
@@ -179,13 +186,17 @@ def _all_submissions(records, safe_ids, grading, timings):
 
 # -- helpers ------------------------------------------------------------------------------
 
-def _table(header, rows, numeric=()):
-    """An HTML table that scrolls sideways on its own on a narrow screen; cells are already-escaped HTML."""
+def _table(header, rows, numeric=(), label=""):
+    """An HTML table that scrolls sideways on its own on a narrow screen; cells are already-escaped HTML.
+
+    The scrolling box is focusable and named, so a keyboard can scroll it too (WCAG 2.1.1)."""
     numeric = set(numeric)
+    label = label or "Table of " + ", ".join(header)
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>" for row in rows)
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (f'<div class="scroll" tabindex="0" role="region" aria-label="{label}"><table><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div>")
 
 
 def _link(record, safe_id):

@@ -25,7 +25,7 @@ text-decoration:none;color:var(--ink);font-size:.9rem}
 table{border-collapse:collapse;width:100%;margin:.4rem 0}
 td,th{border-bottom:1px solid var(--line);padding:.45rem;vertical-align:top;text-align:left}
 th{font-size:.8rem;color:var(--muted);font-weight:600}
-th:nth-child(1){width:6.5rem}th:nth-child(2){width:12rem}th:nth-child(3){width:4.5rem}
+.checks th:nth-child(1){width:6.5rem}.checks th:nth-child(2){width:12rem}.checks th:nth-child(3){width:4.5rem}
 .status{white-space:nowrap;font-weight:650}.pass{color:var(--pass)}.fail{color:var(--fail)}.skip{color:var(--skip)}
 .points{white-space:nowrap}.what{display:block;color:var(--muted);font-size:.85rem;margin-bottom:.2rem}
 .tag{font-size:.75rem;border:1px solid var(--line);border-radius:.6rem;padding:0 .35rem;color:var(--muted)}
@@ -36,15 +36,17 @@ font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .printed{background:#f6f8fa;border:1px solid var(--line);border-radius:.4rem;padding:.6rem;max-height:30rem;overflow:auto}
 figure{margin:.8rem 0}img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85rem;color:var(--muted)}
+details{font-size:.85rem}summary{cursor:pointer;color:var(--muted)}.data{width:auto}.data td{text-align:right}
+:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 footer{color:var(--muted);font-size:.8rem;margin-top:1.5rem}
 @media (max-width:40rem){
  body{padding:.6rem}
- table,tbody{display:block;width:100%}
- thead{display:none}
+ .checks,.checks tbody{display:block;width:100%}
+ .checks thead{display:none}
  /* one card per check: result, name and points on a line, the feedback below at full width */
- tr{display:grid;grid-template-columns:auto minmax(0,1fr) auto;column-gap:.5rem;
+ .checks tr{display:grid;grid-template-columns:auto minmax(0,1fr) auto;column-gap:.5rem;
  border-bottom:1px solid var(--line);padding:.45rem 0}
- td{border:0;padding:.1rem 0;min-width:0;overflow-wrap:anywhere}td:nth-child(4){grid-column:1/-1}
+ .checks td{border:0;padding:.1rem 0;min-width:0;overflow-wrap:anywhere}.checks td:nth-child(4){grid-column:1/-1}
 }
 """
 
@@ -61,7 +63,8 @@ ERROR_HEADINGS = {
 def feedback_page(record, images=None, notes=(), output=""):
     """HTML for one results record.
 
-    images: {part id: [(caption, "data:image/svg+xml;base64,...")]} from plots.py, shown under their part;
+    images: {part id: [(caption, "data:image/svg+xml;base64,...", (headers, rows))]} from plots.py, shown
+    under their part with the plotted values (the third item may be left out);
     notes: extra messages for the student; output: what their code printed (already capped)."""
     images = images or {}
     title = escape(str(record["submission"]))
@@ -78,7 +81,7 @@ def feedback_page(record, images=None, notes=(), output=""):
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Feedback: {title}</title><style>{STYLE}</style></head>\n"
-            f"<body>\n{body}\n</body></html>\n")
+            f"<body><main>\n{body}\n</main></body></html>\n")
 
 
 def _total(score, max_score):
@@ -115,12 +118,13 @@ def _part(pid, part, images):
     rows = "".join(_row(check, pid) for check in part["checks"])
     percent = 100 * part["score"] / part["max_score"] if part["max_score"] else 0
     figures = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
-                      f"<figcaption>{escape(caption)}</figcaption></figure>"
-                      for caption, uri in images if uri.startswith("data:image/svg+xml;base64,"))
+                      f"<figcaption>{escape(caption)}</figcaption>{data_table(*values)}</figure>"
+                      for caption, uri, *values in images if uri.startswith("data:image/svg+xml;base64,"))
     return (f'<section id="{escape(pid)}"><h2>{escape(part["title"])}: '
             f'{part["score"]:g} / {part["max_score"]:g}</h2>'
             f'<div class="bar"><span style="width:{percent:.1f}%"></span></div>'
-            "<table><thead><tr><th>result</th><th>check</th><th>points</th><th>what is checked, and feedback</th></tr></thead>"
+            '<table class="checks"><thead><tr><th>result</th><th>check</th><th>points</th>'
+            "<th>what is checked, and feedback</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>{figures}</section>")
 
 
@@ -133,6 +137,18 @@ def _row(check, pid):
             f'<td><strong>{escape(check["name"])}</strong>{tag}</td>'
             f'<td class="points">{check["score"]:g} / {check["max_score"]:g}</td>'
             f'<td>{what}<pre>{escape(str(check["feedback"]))}</pre></td></tr>')
+
+
+def data_table(values=None):
+    """A plot's values, (headers, rows), as a table a screen reader reads and anyone can open
+    (WCAG 1.1.1: the text alternative carries the data, not only what the plot is); "" for none."""
+    if not values:
+        return ""
+    headers, rows = values
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return (f'<details><summary>The plotted values</summary><table class="data"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></details>")
 
 
 def check_status(check):
@@ -160,7 +176,9 @@ def _printed(output):
         return ""
     return ('<section id="printed"><h2>What your code printed</h2>'
             "<p>The start of the output of your definitions and stubs while they were graded.</p>"
-            f'<pre class="printed">{escape(output)}</pre></section>')
+            # Focusable and named: a keyboard user can scroll a long output too.
+            f'<pre class="printed" tabindex="0" role="region" aria-label="What your code printed">'
+            f"{escape(output)}</pre></section>")
 
 
 def _footer(record):

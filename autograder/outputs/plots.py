@@ -7,9 +7,11 @@ crisp at any width (phone or projector), and no plotting library is imported
 on the grading path. Numbers are written with fixed precision, so the same
 artifacts give the same bytes.
 
-Colours are from the Okabe-Ito palette (safe for the common colour-vision
-deficiencies), and student and reference also differ in marker and line style,
-so the plot reads in greyscale too.
+Colours are Okabe-Ito hues (safe for the common colour-vision deficiencies),
+darkened where needed so every mark has 3:1 contrast with the white background
+(WCAG 1.4.11), and student and reference also differ in marker and line style,
+so the plot reads in greyscale too. Each plot comes with its values as a
+table (`images`), its text alternative for a screen reader (WCAG 1.1.1).
 """
 import base64
 import bisect
@@ -17,8 +19,11 @@ import math
 from collections import namedtuple
 from html import escape
 
-BLUE, ORANGE, GREEN, VERMILLION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
-FEATURE_COLOURS = (BLUE, ORANGE, GREEN, VERMILLION, "#CC79A7", "#56B4E9")
+BLUE = "#0072B2"
+# Okabe-Ito vermillion, bluish green and reddish purple darkened to at least 3:1 on white even at
+# the scatter's 0.8 opacity (the palette's orange and sky blue are 1.9:1 there, so they are left out).
+DARK_VERMILLION, DARK_GREEN, DARK_PURPLE = "#B35000", "#007A5E", "#8E5A9E"
+FEATURE_COLOURS = (BLUE, DARK_VERMILLION, DARK_GREEN, DARK_PURPLE, "#4D4D4D")
 # One shape per feature, so features differ by more than colour.
 MARKERS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "triangle-left", "triangle-right")
 SIZE = (600, 300)            # px: readable on a phone once scaled to the screen's width
@@ -32,13 +37,15 @@ Series = namedtuple("Series", "label colour marker radius line dash opacity", de
 
 
 def images(artifacts):
-    """{part id: [(caption, "data:image/svg+xml;base64,...")]} for the artifacts that have a plot."""
+    """{part id: [(caption, "data:image/svg+xml;base64,...", (headers, rows))]} for the artifacts
+    that have a plot; the last item is the plot's values, for a table under it."""
     found = {}
-    drawers = (("probe.part2", "part2", gradient_norms), ("probe.part6", "part6", batchnorm_scatter))
-    for key, part, draw in drawers:
+    drawers = (("probe.part2", "part2", gradient_norms, gradient_norms_values),
+               ("probe.part6", "part6", batchnorm_scatter, batchnorm_values))
+    for key, part, draw, values in drawers:
         data = (artifacts or {}).get(key)
         if data:
-            found.setdefault(part, []).append(draw(data))
+            found.setdefault(part, []).append((*draw(data), values(data)))
     return found
 
 
@@ -56,7 +63,7 @@ def gradient_norms(data):
     # Drawn first and thicker, so a student line right on top of it still shows it underneath.
     series = [(Series("correct", BLUE, "square", 4.5, 2.5, "7 4"), correct)]
     if any(v is not None for v in yours):
-        series.append((Series("yours", ORANGE, "circle", 3.5, 2.0, ""), yours))
+        series.append((Series("yours", DARK_VERMILLION, "circle", 3.5, 2.0, ""), yours))
     drawn = [_line_series(axes, style, xs, ys) for style, ys in series]
     svg = axes.draw(drawn, "layer", "‖dW‖ (log scale)", [style for style, _ in series])
     missing = [str(l) for l, v in zip(layers, got) if not _plottable(v)]
@@ -93,6 +100,39 @@ def batchnorm_scatter(data):
     caption = ("Train mode on 3 features x 64 examples with gamma = (1.5, 0.5, 2) and beta = (0.2, -1, 0.5): "
                "each point is one activation. Correct code puts every point on the dashed line.")
     return caption, _uri(SIZE, "Batch normalisation: yours against Keras", svg)
+
+
+def gradient_norms_values(data):
+    """The plotted norms per layer, as (headers, rows) of text."""
+    rows = [[str(layer), _value(correct), _value(yours)]
+            for layer, correct, yours in zip(data["layers"], data["expected"], data["student"])]
+    return ["layer", "correct ‖dW‖", "your ‖dW‖"], rows
+
+
+def batchnorm_values(data):
+    """Per feature, what the scatter shows: how far your outputs are from Keras' and how they spread."""
+    rows = []
+    for feature, mine, keras in zip(data["features"], data["student"], data["expected"]):
+        pairs = [(k, y) for k, y in zip(keras, mine) if _finite(k) and _finite(y)]
+        if not pairs:
+            rows.append([str(feature), "no finite values", "", ""])
+            continue
+        gap = max(abs(y - k) for k, y in pairs)
+        rows.append([str(feature), _value(gap), _spread([y for _, y in pairs]), _spread([k for k, _ in pairs])])
+    return ["feature", "largest |yours − Keras|", "yours: mean, sd", "Keras: mean, sd"], rows
+
+
+def _spread(values):
+    mean = math.fsum(values) / len(values)
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+    return f"{_value(mean)}, {_value(sd)}"
+
+
+def _value(value):
+    """A plotted number for the table: 3 significant digits, "missing" where the plot has a gap."""
+    if not _finite(value):
+        return "missing" if value is None else str(value)
+    return f"{value:.3g}".replace("-", "−")
 
 
 def histogram(scores, max_score, title):

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 
 def write_atomic(path, text):
@@ -67,17 +68,28 @@ def summary_table(records, grading):
     return "\n".join(lines)
 
 
-def read_records(out):
-    """{submission id: results record} of a grading run's OUT/results/*.json, by file name order.
+class Stored(NamedTuple):
+    """One results record as a run stored it."""
+    stem: str     # its file name in results/ and feedback/: the submission's safe id
+    record: dict
 
-    Every export (grades for an LMS, regrade diffs, nbgrader cross-checks) reads results
-    through this, not through the files' layout. An unreadable file is skipped with its
-    name in `problems` rather than stopping the export."""
+
+def read_records(out):
+    """({submission id: Stored}, problems) from a grading run's OUT/results/*.json, by file name.
+
+    Every export (grades for an LMS, regrade diffs, cross-checks) reads results through this,
+    not through the files' layout. A file that is not a results record is left out and named in
+    `problems` ("<file>: why"); a missing OUT/results raises FileNotFoundError."""
+    folder = Path(out) / "results"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} not found: is {out} a folder `grade --out` wrote?")
     records, problems = {}, []
-    for path in sorted((Path(out) / "results").glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            records[record["submission"]] = record
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            if not isinstance(record.get("submission"), str) or not isinstance(record.get("parts"), dict):
+                raise ValueError("not a results record")
+            records[record["submission"]] = Stored(path.stem, record)
+        except (OSError, ValueError, AttributeError) as error:
             problems.append(f"{path.name}: {error}")
     return records, problems
