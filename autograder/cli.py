@@ -36,11 +36,35 @@ def parser():
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
                        help="grading settings (default: %(default)s)")
+    _mutants_parser(commands)
     return main
+
+
+def _mutants_parser(commands):
+    mutants = commands.add_parser("mutants", help="measure the checks on generated mutants of the reference",
+                                  description="Grade one-change mutants of the reference's four stubs; write "
+                                  "DIR/results.json and DIR/report.html. Exit code 1 when a part's kill rate "
+                                  "is below grading.toml's [mutants.min_kill_rate] or a mutant leaks into "
+                                  "another part, 2 when the grader cannot work.")
+    mutants.add_argument("--out", required=True, type=Path, metavar="DIR", help="where the report goes")
+    mutants.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                         help="grading processes in parallel (default: %(default)s)")
+    mutants.add_argument("--seed", type=int, default=None, metavar="N", help="grading seed")
+    mutants.add_argument("--parts", nargs="+", default=None, metavar="PART", help="only these parts")
+    mutants.add_argument("--sample", type=int, default=None, metavar="N",
+                         help="at most N mutants per part, drawn with the seed (a quick look)")
+    mutants.add_argument("--reference", type=Path, default=None, metavar="PY",
+                         help="the reference to mutate (default: tests/corpora/correct/reference.py)")
+    mutants.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
+                         help="grading settings (default: %(default)s)")
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command == "mutants":
+        from .mutants.cli import main as mutants_main
+
+        return mutants_main(args)
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2

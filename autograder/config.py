@@ -37,6 +37,13 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Mutants:
+    """[mutants]: the release gate of `make mutants` (autograder/mutants/)."""
+    min_kill_rate: dict = field(default_factory=dict)  # part id -> share of non-equivalent mutants killed
+    equivalence_inputs: int = 40  # random inputs tried on a survivor, after the edge cases
+
+
+@dataclass(frozen=True)
 class Grading:
     assignment: str
     notebook: str
@@ -44,6 +51,7 @@ class Grading:
     limits: Limits
     max_examples: int
     parts: dict = field(default_factory=dict)  # part id -> Part
+    mutants: Mutants = field(default_factory=Mutants)
 
     @property
     def max_score(self):
@@ -62,7 +70,8 @@ def load(path=DEFAULT_PATH, registry=None):
         raise ConfigError(f"{path} not found") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
-    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts"}, "the top level")
+    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts", "mutants"},
+               "the top level")
     limits = raw.get("limits", {})
     _only_keys(limits, set(Limits.__dataclass_fields__), "[limits]")
     hypothesis = raw.get("hypothesis", {})
@@ -75,6 +84,7 @@ def load(path=DEFAULT_PATH, registry=None):
         limits=Limits(**limits),
         max_examples=int(hypothesis.get("max_examples", 12)),
         parts=parts,
+        mutants=_mutants(raw.get("mutants", {}), parts),
     )
     if registry is not None:
         _match_registry(grading, registry)
@@ -95,6 +105,23 @@ def _part(pid, body):
     if abs(total - points) > 1e-9:
         raise ConfigError(f"{where} has points = {points:g}, but its checks add up to {total:g}")
     return Part(pid, _required(body, "title", str, where), points, dict(checks))
+
+
+def _mutants(body, parts):
+    if not isinstance(body, dict):
+        raise ConfigError("[mutants] must be a table")
+    _only_keys(body, {"min_kill_rate", "equivalence_inputs"}, "[mutants]")
+    rates = body.get("min_kill_rate", {})
+    if not isinstance(rates, dict):
+        raise ConfigError("[mutants.min_kill_rate] must be a table of part = share killed")
+    _only_keys(rates, set(parts), "[mutants.min_kill_rate]")
+    for pid, rate in rates.items():
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
+            raise ConfigError(f"[mutants.min_kill_rate] {pid} must be a share between 0 and 1, got {rate!r}")
+    count = body.get("equivalence_inputs", Mutants.equivalence_inputs)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ConfigError("[mutants] equivalence_inputs must be a whole number of inputs, at least 1")
+    return Mutants({pid: float(rate) for pid, rate in rates.items()}, count)
 
 
 def _match_registry(grading, registry):

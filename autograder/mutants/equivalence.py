@@ -1,0 +1,186 @@
+"""Step 3: is a surviving mutant equivalent to the reference? Decided by evidence.
+
+The mutant and the reference each run in a sandboxed worker (the same
+operations the checks use, so side effects come back too: gradient_norms,
+parameters, the input dict after clipping, the cache and running statistics,
+the calls made on the network). Both get the same seeded inputs, edge cases
+first (one example, zero gradients, a constant feature, square weight
+matrices, the last layer, test mode), then random ones. Everything returned
+is compared with the grader's tolerances (checks/common.py RTOL, ATOL); an
+exception must be of the same type. A mutant that agrees on every input is
+*likely equivalent*; otherwise the first input on which it differs, the
+smallest of the edge cases where possible, is the reproducing input.
+"""
+import numpy as np
+
+from ..checks.common import ATOL, RTOL
+from ..checks.part6_batchnorm import make_case
+from ..checks.part9_diagnosis import KINDS, make_network
+from ..student import Student
+from ..workers import StudentError, WorkerProblem
+
+RANDOM_INPUTS = 40  # per part, after the edge cases
+
+
+# -- inputs, per part: (description, Student method, keyword arguments) ------------------------
+
+def part2_inputs(rng, count):
+    cases = [((3, 2, 1), "sigmoid", 1, "one example"), ((3, 3, 3, 1), "relu", 4, "square weight matrices"),
+             ((2, 4, 1), "tanh", 5, "constant feature"), ((3, 4, 1), "relu", 3, "zero gradients"),
+             ((2, 3, 3, 2), "tanh", 4, "two outputs")]
+    activations = ("sigmoid", "tanh", "relu")
+    for _ in range(count):
+        L = int(rng.integers(1, 5))
+        dims = tuple(int(n) for n in rng.integers(1, 6, size=L)) + (int(rng.integers(1, 3)),)
+        cases.append((dims, activations[int(rng.integers(3))], int(rng.integers(1, 7)), "random"))
+    for dims, activation, m, label in cases:
+        parameters = {}
+        for l in range(1, len(dims)):
+            scale = 0.0 if label == "zero gradients" else 1 / np.sqrt(dims[l - 1])
+            parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale
+            parameters[f"b{l}"] = rng.normal(0, 0.3, (dims[l], 1)) * (scale > 0)
+        X = rng.standard_normal((dims[0], m))
+        if label == "constant feature":
+            X[0] = 1.5
+        Y = (rng.random((dims[-1], m)) < 0.5).astype(np.float64)
+        yield (f"{label}: layer_dims={list(dims)}, activation={activation!r}, X {X.shape}",
+               "backprop", dict(layer_dims=list(dims), activation=activation, parameters=parameters, X=X, Y=Y))
+
+
+def part5_inputs(rng, count):
+    def gradients(dims, norm):
+        g = {}
+        for l in range(1, len(dims)):
+            g[f"dW{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
+            g[f"db{l}"] = rng.standard_normal((dims[l], 1))
+        total = np.sqrt(sum(np.sum(a ** 2) for a in g.values()))
+        return {k: a * (norm / total) for k, a in g.items()}
+
+    cases = [("zero gradients", {"dW1": np.zeros((2, 2)), "db1": np.zeros((2, 1))}, 1.0, "norm"),
+             ("zero gradients", {"dW1": np.zeros((2, 2)), "db1": np.zeros((2, 1))}, 1.0, "value"),
+             ("one array", {"dW1": np.array([[3.0, -4.0]])}, 1.0, "norm"),
+             ("square arrays", gradients((3, 3, 3), 10.0), 5.0, "norm"),
+             ("norm below max_norm", gradients((2, 3), 2.0), 5.0, "norm"),
+             ("square arrays", gradients((3, 3, 3), 10.0), 0.5, "value"),
+             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "l2"),
+             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "NORM")]
+    for _ in range(count):
+        dims = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(2, 4))))
+        max_norm = float(rng.choice([0.5, 1.0, 5.0, float(np.round(rng.uniform(0.1, 10), 3))]))
+        norm = max_norm * float(rng.choice([0.3, 0.9, 1.5, 20.0]))
+        cases.append(("random", gradients(dims, norm), max_norm, str(rng.choice(["norm", "value"]))))
+    for label, g, max_norm, clip_type in cases:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in g.items())
+        yield (f"{label}: gradients {{{shapes}}}, max_norm={max_norm}, clip_type={clip_type!r}", "clip",
+               dict(gradients=g, max_norm=max_norm, clip_type=clip_type))
+
+
+def part6_inputs(rng, count):
+    cases = [((3, 2, 1), 1, 1, "train", "one example"), ((3, 4, 4, 1), 2, 5, "train", "square weights"),
+             ((3, 3, 1), 1, 6, "train", "constant feature"), ((3, 3, 1), 2, 4, "train", "the last layer"),
+             ((3, 3, 1), 1, 4, "test", "test mode"), ((3, 3, 1), 1, 4, "train", "batch norm off"),
+             ((2, 3, 3, 1), 2, 4, "train", "cache of another layer")]
+    for _ in range(count):
+        dims = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(2, 5)))) + (1,)
+        layer = int(rng.integers(1, len(dims)))
+        cases.append((dims, layer, int(rng.integers(1, 7)), str(rng.choice(["train", "test"])), "random"))
+    for dims, layer, m, mode, label in cases:
+        momentum = float(rng.choice([0.9, 0.5, 0.99]))
+        epsilon = float(rng.choice([1e-5, 1e-3, 0.1]))
+        case = make_case(rng, dims, layer, m, momentum, epsilon, use_batch_norm=label != "batch norm off")
+        Z = case.Z.copy()
+        if label == "constant feature":
+            Z[1] = 0.7
+        cache = {}
+        if label == "cache of another layer":
+            cache = {"Z_norm1": np.ones((dims[1], m)), "mu1": np.zeros((dims[1], 1)), "A0": np.ones((dims[0], m))}
+        yield (f"{label}: layer_dims={list(dims)}, layer_num={layer}, mode={mode!r}, Z {Z.shape}, "
+               f"momentum={momentum}, epsilon={epsilon}", "batchnorm",
+               dict(layer_dims=list(dims), activation="relu", use_batch_norm=case.use_batch_norm,
+                    momentum=momentum, epsilon=epsilon, parameters=case.parameters,
+                    running_mean=case.running_mean, running_var=case.running_var, Z=Z, layer_num=layer,
+                    mode=mode, cache=cache))
+
+
+def part9_inputs(rng, count):
+    cases = [((3, 1), ["healthy"], None, "one layer"), ((3, 3, 3, 1), ["zero"] * 3, None, "zero gradients"),
+             ((3, 3, 3, 1), ["zero", "healthy", "healthy"], None, "first layer zero"),
+             ((2, 3, 3, 1), ["healthy", "vanishing", "zero"], None, "last layer zero"),
+             ((4, 4, 4, 1), ["exploding", "healthy", "vanishing"], (0.001, 10.0), "square weights, thresholds")]
+    for _ in range(count):
+        L = int(rng.integers(1, 7))
+        dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
+        kinds = [KINDS[k] for k in rng.integers(0, 3, size=L)]
+        thresholds = None if rng.random() < 0.5 else (float(rng.choice([0.001, 0.05])), float(rng.choice([10.0, 500.0])))
+        cases.append((tuple(dims), kinds, thresholds, "random"))
+    for dims, kinds, thresholds, label in cases:
+        net = make_network(rng, list(dims), kinds, rng.random(len(kinds)), thresholds)
+        yield (f"{label}: layer_dims={list(dims)}, dW classes {kinds}, thresholds={thresholds or 'default'}",
+               "diagnose", dict(layer_dims=list(dims), activation="relu", parameters=net.parameters,
+                                fresh=net.fresh, stale=net.stale, X=net.X, Y=net.Y, AL=net.AL,
+                                thresholds=thresholds))
+
+
+INPUTS = {"part2": part2_inputs, "part5": part5_inputs, "part6": part6_inputs, "part9": part9_inputs}
+
+
+def inputs(part, seed, count=RANDOM_INPUTS):
+    """The seeded inputs of `part`, edge cases first."""
+    rng = np.random.default_rng([seed, int(part[4:])])
+    return list(INPUTS[part](rng, count))
+
+
+# -- running and comparing ---------------------------------------------------------------------
+
+def outcome(worker, timeout, method, arguments):
+    """What one call gave: ("ok", value), ("raised", exception type) or ("problem", kind)."""
+    try:
+        return "ok", getattr(Student(worker, timeout), method)(**arguments)
+    except StudentError as error:
+        return "raised", error.type
+    except WorkerProblem as problem:
+        return "problem", problem.kind
+
+
+def same(a, b):
+    """Equal as plain data, numbers and arrays to RTOL/ATOL (float64 and int are told apart)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype.kind not in "biufc":
+            return bool(np.array_equal(a, b))
+        return bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True))
+    number = (int, float, np.integer, np.floating)
+    if isinstance(a, number) and isinstance(b, number) and not isinstance(a, bool) and not isinstance(b, bool):
+        if isinstance(a, (np.floating, float)) != isinstance(b, (np.floating, float)):
+            return False
+        return bool(np.isclose(float(a), float(b), rtol=RTOL, atol=ATOL, equal_nan=True)) or float(a) == float(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def compare(mutant_worker, reference_outcomes, cases, timeout):
+    """{"equivalent", "tried", "input", "expected", "got"} for a loaded mutant worker."""
+    for (description, method, arguments), expected in zip(cases, reference_outcomes):
+        got = outcome(mutant_worker, timeout, method, arguments)
+        if got[0] != expected[0] or not same(got[1], expected[1]):
+            return {"equivalent": False, "tried": len(cases), "input": description,
+                    "expected": summary(expected), "got": summary(got)}
+        if mutant_worker.dead:
+            break
+    return {"equivalent": True, "tried": len(cases), "input": "", "expected": "", "got": ""}
+
+
+def summary(result, limit=600):
+    """A short text of an outcome for the report."""
+    kind, value = result
+    if kind != "ok":
+        return f"{kind}: {value}"
+    with np.printoptions(precision=5, threshold=20, linewidth=200):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
