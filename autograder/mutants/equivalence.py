@@ -14,12 +14,19 @@ smallest of the edge cases where possible, is the reproducing input.
 import numpy as np
 
 from ..checks.common import ATOL, RTOL
+from ..checks.part2_backprop import GRAD_ATOL_MIN, GRAD_ATOL_SCALE, GRAD_RTOL
+from ..checks.part5_clipping import CLIP_RTOL
 from ..checks.part6_batchnorm import make_case
 from ..checks.part9_diagnosis import KINDS, make_network
 from ..student import Student
 from ..workers import StudentError, WorkerProblem
 
 RANDOM_INPUTS = 40  # per part, after the edge cases
+
+# The grader's tolerances per part: (rtol, atol, atol as a share of the largest entry of the array).
+# Part 2 allows `dZ = AL - Y` (no 1e-8 guard), so its floor follows the gradients' scale.
+TOLERANCES = {"part2": (GRAD_RTOL, GRAD_ATOL_MIN, GRAD_ATOL_SCALE), "part5": (CLIP_RTOL, ATOL, 0.0),
+              "part6": (RTOL, ATOL, 0.0), "part9": (RTOL, ATOL, 0.0)}
 
 
 # -- inputs, per part: (description, Student method, keyword arguments) ------------------------
@@ -63,7 +70,10 @@ def part5_inputs(rng, count):
              ("norm below max_norm", gradients((2, 3), 2.0), 5.0, "norm"),
              ("square arrays", gradients((3, 3, 3), 10.0), 0.5, "value"),
              ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "l2"),
-             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "NORM")]
+             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "NORM"),
+             ("the defaults", gradients((3, 2, 1), 7.5), None, None),
+             ("the defaults", gradients((3, 2, 1), 4.0), None, None),
+             ("norm just above max_norm", gradients((2, 2), 1.001), 1.0, "norm")]
     for _ in range(count):
         dims = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(2, 4))))
         max_norm = float(rng.choice([0.5, 1.0, 5.0, float(np.round(rng.uniform(0.1, 10), 3))]))
@@ -107,14 +117,17 @@ def part9_inputs(rng, count):
              ((3, 3, 3, 1), ["zero", "healthy", "healthy"], None, "first layer zero"),
              ((2, 3, 3, 1), ["healthy", "vanishing", "zero"], None, "last layer zero"),
              ((4, 4, 4, 1), ["exploding", "healthy", "vanishing"], (0.001, 10.0), "square weights, thresholds")]
+    boundaries = [((3, 2, 2, 2, 1), ["vanishing", "healthy", "healthy", "exploding"], thresholds, (1.0, 0.0, 1.0, 0.0),
+                   "norms 0.1% from each threshold") for thresholds in (None, (0.05, 20.0))]
     for _ in range(count):
         L = int(rng.integers(1, 7))
         dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
         kinds = [KINDS[k] for k in rng.integers(0, 3, size=L)]
         thresholds = None if rng.random() < 0.5 else (float(rng.choice([0.001, 0.05])), float(rng.choice([10.0, 500.0])))
         cases.append((tuple(dims), kinds, thresholds, "random"))
-    for dims, kinds, thresholds, label in cases:
-        net = make_network(rng, list(dims), kinds, rng.random(len(kinds)), thresholds)
+    cases = [(dims, kinds, thresholds, rng.random(len(kinds)), label) for dims, kinds, thresholds, label in cases]
+    for dims, kinds, thresholds, positions, label in boundaries[:1] + cases[:5] + boundaries[1:] + cases[5:]:
+        net = make_network(rng, list(dims), kinds, positions, thresholds)
         yield (f"{label}: layer_dims={list(dims)}, dW classes {kinds}, thresholds={thresholds or 'default'}",
                "diagnose", dict(layer_dims=list(dims), activation="relu", parameters=net.parameters,
                                 fresh=net.fresh, stale=net.stale, X=net.X, Y=net.Y, AL=net.AL,
@@ -142,33 +155,36 @@ def outcome(worker, timeout, method, arguments):
         return "problem", problem.kind
 
 
-def same(a, b):
-    """Equal as plain data, numbers and arrays to RTOL/ATOL (float64 and int are told apart)."""
+def same(a, b, tolerance=(RTOL, ATOL, 0.0)):
+    """Equal as plain data, numbers and arrays to the tolerance (float64 and int are told apart)."""
+    rtol, atol, scale = tolerance
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if type(a) is not np.ndarray or type(b) is not np.ndarray or a.shape != b.shape or a.dtype != b.dtype:
             return False
         if a.dtype.kind not in "biufc":
             return bool(np.array_equal(a, b))
-        return bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True))
+        finite = b[np.isfinite(b)] if b.dtype.kind in "fc" else b
+        floor = max(atol, scale * float(np.max(np.abs(finite)))) if finite.size else atol
+        return bool(np.allclose(a, b, rtol=rtol, atol=floor, equal_nan=True))
     number = (int, float, np.integer, np.floating)
     if isinstance(a, number) and isinstance(b, number) and not isinstance(a, bool) and not isinstance(b, bool):
         if isinstance(a, (np.floating, float)) != isinstance(b, (np.floating, float)):
             return False
-        return bool(np.isclose(float(a), float(b), rtol=RTOL, atol=ATOL, equal_nan=True)) or float(a) == float(b)
+        return float(a) == float(b) or bool(np.isclose(float(a), float(b), rtol=rtol, atol=atol, equal_nan=True))
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return set(a) == set(b) and all(same(a[k], b[k]) for k in a)
+        return set(a) == set(b) and all(same(a[k], b[k], tolerance) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y, tolerance) for x, y in zip(a, b))
     return a == b
 
 
-def compare(mutant_worker, reference_outcomes, cases, timeout):
+def compare(part, mutant_worker, reference_outcomes, cases, timeout):
     """{"equivalent", "tried", "input", "expected", "got"} for a loaded mutant worker."""
     for (description, method, arguments), expected in zip(cases, reference_outcomes):
         got = outcome(mutant_worker, timeout, method, arguments)
-        if got[0] != expected[0] or not same(got[1], expected[1]):
+        if got[0] != expected[0] or not same(got[1], expected[1], TOLERANCES[part]):
             return {"equivalent": False, "tried": len(cases), "input": description,
                     "expected": summary(expected), "got": summary(got)}
         if mutant_worker.dead:

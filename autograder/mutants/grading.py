@@ -74,7 +74,7 @@ def decide(part, mutant_statements, reference_statements, grading, kit, supply, 
         cache[part] = _run_all(reference_statements, cases, grading, kit, supply)
     worker = _loaded(mutant_statements, grading, kit, supply)
     try:
-        return equivalence.compare(worker, cache[part], cases, timeout)
+        return equivalence.compare(part, worker, cache[part], cases, timeout)
     finally:
         worker.remove()
 

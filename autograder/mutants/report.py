@@ -9,10 +9,13 @@ The kill rate is (killed + crashed + leaked) / (mutants - equivalent): what the 
 out of what it could catch. report.html is one offline page (inline CSS and SVG, no requests).
 """
 import html as html_module
+import tomllib
+from pathlib import Path
 
 from ..checks import all_checks
 from .generate import ANCHORS, STUBS
 
+EXPLAINED = Path(__file__).with_name("explained.toml")
 STATUSES = ("killed", "crashed", "leaked", "equivalent", "survived")
 COLOURS = {"killed": "#2e7d32", "crashed": "#66bb6a", "leaked": "#c62828", "equivalent": "#9e9e9e",
            "survived": "#ef6c00"}
@@ -26,10 +29,21 @@ def results(mutants, records, grading, mutant_set, version):
                      "line": mutant.line, "description": mutant.description, "diff": mutant.diff,
                      "status": record["status"], "killed_by": record["killed_by"],
                      "leaked_to": record["leaked_to"], "crashed": record["crashed"],
-                     "evidence": record.get("evidence")})
+                     "evidence": record.get("evidence"),
+                     "explanation": explanation(mutant) if record["status"] == "survived" else ""})
     return {"seed": grading.seed, "grader_version": version, "mutant_set": mutant_set,
             "parts": part_counts(rows, grading), "checks": check_matrix(rows),
             "operators": operator_counts(rows), "mutants": rows}
+
+
+def explanation(mutant, path=EXPLAINED):
+    """Why the checks let this survivor through on purpose, from explained.toml, or ""."""
+    added = {line[1:].strip() for line in mutant.diff.splitlines() if line.startswith("+") and
+             not line.startswith("+++")}
+    for entry in tomllib.loads(path.read_text()).get("survivor", []):
+        if entry["part"] == mutant.part and entry["line"] in added:
+            return entry["why"]
+    return ""
 
 
 def part_counts(rows, grading):
@@ -200,6 +214,8 @@ def _survivors(results):
             why = (f"No check fails, but it differs from the reference on: {html_escape(ev.get('input', ''))}"
                    f"<br>reference: <code>{html_escape(ev.get('expected', ''))}</code>"
                    f"<br>mutant: <code>{html_escape(ev.get('got', ''))}</code>")
+            why += (f"<br><b>Explained:</b> {html_escape(m['explanation'])}" if m.get("explanation") else
+                    "<br><b class='fail'>Not explained</b>: a check should be strengthened to kill it.")
         out.append(f"<h3>{m['id']}: {html_escape(m['description'])}</h3><p>{why}</p>"
                    f"<pre>{html_escape(m['diff'])}</pre>")
     return "".join(out)
