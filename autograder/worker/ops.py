@@ -176,7 +176,7 @@ class SuppliedNetwork:
 
     def backward_propagation(self, X, Y):
         self.calls.append({"method": "backward_propagation", "same_X": _same(X, self._X),
-                           "same_Y": _same(Y, self._Y)})
+                           "same_Y": None if self._Y is None else _same(Y, self._Y)})
         gradients = _copy(self._current)
         for l in range(1, self.num_layers + 1):
             self.gradient_norms[f"layer_{l}"] = {
