@@ -35,7 +35,7 @@ ANCHORS = {
     "arithmetic": "mutmut, cosmic-ray",
     "comparison": "mutmut, cosmic-ray",
     "boolean": "mutmut, cosmic-ray",
-    "constant": "mutmut (number mutation), literature (CRP)",
+    "constant": "mutmut, cosmic-ray (NumberReplacer)",
     "unary": "mutmut, cosmic-ray",
     "negate_condition": "cosmic-ray (AddNot)",
     "statement_deletion": "literature (SDL: Deng, Offutt & Li 2013)",

@@ -47,8 +47,12 @@ def _grade(task):
     record = classify(part, graded["outcomes"])
     if record["status"] == "survived":
         process = run._PROCESS
-        evidence = decide(part, prepared.statements, _STATE["reference"], process["grading"], process["kit"],
-                          process["supply"], _STATE["seed"], _STATE["count"], _STATE["outcomes"])
+        try:
+            evidence = decide(part, prepared.statements, _STATE["reference"], process["grading"], process["kit"],
+                              process["supply"], _STATE["seed"], _STATE["count"], _STATE["outcomes"])
+        except Exception as error:  # undecided is reported as a survivor, never as equivalent
+            evidence = {"equivalent": False, "tried": 0, "input": f"(equivalence not decided: {error})",
+                        "expected": "", "got": ""}
         record["status"] = "equivalent" if evidence["equivalent"] else "survived"
         record["evidence"] = evidence
     return mutant_id, record
