@@ -209,3 +209,10 @@ def test_a_weakened_check_lowers_the_kill_rate_and_fails_the_gate(tmp_path):
     assert survivor in result.stderr
     page = (tmp_path / "after" / "report.html").read_text()
     assert survivor in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_asking_for_a_part_that_has_no_stub_is_a_grader_error_with_exit_code_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "autograder", "mutants", "--out", str(tmp_path),
+                             "--parts", "part7"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "no mutants" in result.stderr

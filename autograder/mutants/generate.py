@@ -190,7 +190,7 @@ def sites(function):
 
 
 def _in_message(node, parents):
-    """Inside a `raise` or a plain string: text for people, not computation."""
+    """Inside a `raise`: an error message for people, not computation."""
     while id(node) in parents:
         node = parents[id(node)]
         if isinstance(node, ast.Raise):

@@ -39,7 +39,7 @@ def sample(mutants, per_part, seed):
 
 def run(out, jobs=None, seed=None, grading_path=config.DEFAULT_PATH, reference=DEFAULT_REFERENCE,
         parts=None, per_part=None, stream=sys.stderr):
-    """Everything `make mutants` does; returns (results dict, failures of the gate)."""
+    """Everything `make mutants` does; returns (results dict, failures of the gate, seconds)."""
     out = Path(out)
     started = time.monotonic()
     grading = config.load(grading_path, registry=all_checks())
