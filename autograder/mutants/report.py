@@ -9,13 +9,11 @@ The kill rate is (killed + crashed + leaked) / (mutants - equivalent): what the 
 out of what it could catch. report.html is one offline page (inline CSS and SVG, no requests).
 """
 import html as html_module
-import tomllib
-from pathlib import Path
 
 from ..checks import all_checks
+from .explained import SURVIVORS
 from .generate import ANCHORS, STUBS
 
-EXPLAINED = Path(__file__).with_name("explained.toml")
 STATUSES = ("killed", "crashed", "leaked", "equivalent", "survived")
 COLOURS = {"killed": "#2e7d32", "crashed": "#66bb6a", "leaked": "#c62828", "equivalent": "#9e9e9e",
            "survived": "#ef6c00"}
@@ -36,11 +34,11 @@ def results(mutants, records, grading, mutant_set, version):
             "operators": operator_counts(rows), "mutants": rows}
 
 
-def explanation(mutant, path=EXPLAINED):
-    """Why the checks let this survivor through on purpose, from explained.toml, or ""."""
+def explanation(mutant, survivors=SURVIVORS):
+    """Why the checks let this survivor through on purpose (explained.py), or ""."""
     added = {line[1:].strip() for line in mutant.diff.splitlines() if line.startswith("+") and
              not line.startswith("+++")}
-    for entry in tomllib.loads(path.read_text()).get("survivor", []):
+    for entry in survivors:
         if entry["part"] == mutant.part and entry["line"] in added:
             return entry["why"]
     return ""
