@@ -237,7 +237,13 @@ def main(argv=None):
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--nbgrader", type=int, default=3, help="notebooks graded by nbgrader autograde")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--mutants", action="store_true", help="only time `make mutants` (bench/bench_mutants.py)")
     args = parser.parse_args(argv)
+    if args.mutants:
+        from bench_mutants import bench_mutants
+
+        bench_mutants(args.out)
+        return
     env_note = {"cores": os.cpu_count(), "python": sys.version.split()[0],
                 "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
     with tempfile.TemporaryDirectory(prefix="gradlab-bench-") as tmp:

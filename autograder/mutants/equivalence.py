@@ -186,10 +186,11 @@ def compare(part, mutant_worker, reference_outcomes, cases, timeout):
         got = outcome(mutant_worker, timeout, method, arguments)
         if got[0] != expected[0] or not same(got[1], expected[1], TOLERANCES[part]):
             return {"equivalent": False, "tried": len(cases), "input": description,
+                    "call": f"{method}(**{summary(('ok', arguments), limit=1500)})",
                     "expected": summary(expected), "got": summary(got)}
         if mutant_worker.dead:
             break
-    return {"equivalent": True, "tried": len(cases), "input": "", "expected": "", "got": ""}
+    return {"equivalent": True, "tried": len(cases), "input": "", "call": "", "expected": "", "got": ""}
 
 
 def summary(result, limit=600):

@@ -51,7 +51,7 @@ def _grade(task):
             evidence = decide(part, prepared.statements, _STATE["reference"], process["grading"], process["kit"],
                               process["supply"], _STATE["seed"], _STATE["count"], _STATE["outcomes"])
         except Exception as error:  # undecided is reported as a survivor, never as equivalent
-            evidence = {"equivalent": False, "tried": 0, "input": f"(equivalence not decided: {error})",
+            evidence = {"equivalent": False, "tried": 0, "input": f"(equivalence not decided: {error})", "call": "",
                         "expected": "", "got": ""}
         record["status"] = "equivalent" if evidence["equivalent"] else "survived"
         record["evidence"] = evidence

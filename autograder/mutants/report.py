@@ -210,8 +210,9 @@ def _survivors(results):
             why = f"Loses points in another part: {html_escape(', '.join(m['leaked_to']))}."
         else:
             why = (f"No check fails, but it differs from the reference on: {html_escape(ev.get('input', ''))}"
-                   f"<br>reference: <code>{html_escape(ev.get('expected', ''))}</code>"
-                   f"<br>mutant: <code>{html_escape(ev.get('got', ''))}</code>")
+                   f"</p><p>The grader's call in the worker (Student.{html_escape(ev.get('call', ''))}):</p>"
+                   f"<p>reference gave:<pre>{html_escape(ev.get('expected', ''))}</pre>"
+                   f"mutant gave:<pre>{html_escape(ev.get('got', ''))}</pre>")
             why += (f"<br><b>Explained:</b> {html_escape(m['explanation'])}" if m.get("explanation") else
                     "<br><b class='fail'>Not explained</b>: a check should be strengthened to kill it.")
         out.append(f"<h3>{m['id']}: {html_escape(m['description'])}</h3><p>{why}</p>"
