@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff
+.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -119,3 +119,11 @@ bench: $(VENV)/.installed
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
 gradescope: $(VENV)/.installed
 	@$(PY) -m autograder.integrations.gradescope build dist/autograder.zip
+
+# Mutation analysis of the checks: grades generated one-change mutants of the reference into
+# $(MUTANTS_OUT)/report.html and results.json; fails when a part's kill rate is below
+# grading.toml's [mutants.min_kill_rate]. MUTANTS_ARGS="--sample 20" for a quick look.
+MUTANTS_OUT ?= grades/mutants
+MUTANTS_ARGS ?=
+mutants: $(VENV)/.installed
+	@$(PY) -m autograder mutants --out $(MUTANTS_OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(MUTANTS_ARGS)

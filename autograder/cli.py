@@ -44,9 +44,11 @@ def parser():
                        help="first copy DIR to DIR.previous, for `diff DIR.previous DIR` after a regrade")
     from autograder.tools import diff
     from autograder.integrations import lms  # the TA's other commands: each module adds its own subcommand
+    from autograder.tools.mutants import cli as mutants
 
     lms.add_parser(commands)
     diff.add_parser(commands)
+    mutants.add_parser(commands)
     return main
 
 

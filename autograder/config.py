@@ -47,6 +47,13 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Mutants:
+    """[mutants]: the release gate of `make mutants` (autograder/tools/mutants/)."""
+    min_kill_rate: dict = field(default_factory=dict)  # part id -> share of non-equivalent mutants killed
+    equivalence_inputs: int = 40  # random inputs tried on a survivor, after the edge cases
+
+
+@dataclass(frozen=True)
 class Grading:
     assignment: str
     notebook: str
@@ -55,6 +62,7 @@ class Grading:
     max_examples: int
     parts: dict = field(default_factory=dict)  # part id -> Part
     similarity: Similarity = field(default_factory=Similarity)
+    mutants: Mutants = field(default_factory=Mutants)
 
     @property
     def max_score(self):
@@ -73,7 +81,8 @@ def load(path=DEFAULT_PATH, registry=None):
         raise ConfigError(f"{path} not found") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
-    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts", "similarity"},
+    _only_keys(raw, {"assignment", "notebook", "seed", "limits", "hypothesis", "parts", "similarity",
+                     "mutants"},
                "the top level")
     limits = raw.get("limits", {})
     _only_keys(limits, set(Limits.__dataclass_fields__), "[limits]")
@@ -88,6 +97,7 @@ def load(path=DEFAULT_PATH, registry=None):
         max_examples=int(hypothesis.get("max_examples", 12)),
         parts=parts,
         similarity=_similarity(raw.get("similarity", {})),
+        mutants=_mutants(raw.get("mutants", {}), parts),
     )
     if registry is not None:
         _match_registry(grading, registry)
@@ -126,6 +136,23 @@ def _similarity(table):
             raise ConfigError(f"[similarity] {key} must be a{'n integer' if kind is int else ' number'} "
                               f"from {low:g} to {high:g}, not {value!r}")
     return Similarity(**table)
+
+
+def _mutants(body, parts):
+    if not isinstance(body, dict):
+        raise ConfigError("[mutants] must be a table")
+    _only_keys(body, {"min_kill_rate", "equivalence_inputs"}, "[mutants]")
+    rates = body.get("min_kill_rate", {})
+    if not isinstance(rates, dict):
+        raise ConfigError("[mutants.min_kill_rate] must be a table of part = share killed")
+    _only_keys(rates, set(parts), "[mutants.min_kill_rate]")
+    for pid, rate in rates.items():
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1:
+            raise ConfigError(f"[mutants.min_kill_rate] {pid} must be a share between 0 and 1, got {rate!r}")
+    count = body.get("equivalence_inputs", Mutants.equivalence_inputs)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ConfigError("[mutants] equivalence_inputs must be a whole number of inputs, at least 1")
+    return Mutants({pid: float(rate) for pid, rate in rates.items()}, count)
 
 
 def _match_registry(grading, registry):

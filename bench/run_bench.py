@@ -237,10 +237,16 @@ def main(argv=None):
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--nbgrader", type=int, default=3, help="notebooks graded by nbgrader autograde")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--mutants", action="store_true", help="only time `make mutants` (bench/bench_mutants.py)")
     parser.add_argument("--similarity", action="store_true",
                         help="only measure what the similarity report adds (bench/bench_similarity.py; "
                              "the largest of --sizes, the most of --jobs)")
     args = parser.parse_args(argv)
+    if args.mutants:
+        from bench_mutants import bench_mutants
+
+        bench_mutants(args.out)
+        return
     if args.similarity:
         from bench_similarity import main as similarity
 

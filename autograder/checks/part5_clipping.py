@@ -304,11 +304,18 @@ def norm_clipping(student, ctx):
     for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5)):
         case = Clip(layered(rng, dims, norm), max_norm, "norm")
         fixed_case(case.describe(), lambda: check_arrays_case(student, case))
+    # The defaults are part of the contract: clip_gradients(gradients) clips to a global norm of 5.
+    case = Clip(layered(ctx.rng("defaults"), (3, 2, 1), 7.5), 5.0, "norm")
+    fixed_case(f"{case.describe()}, called as clip_gradients(gradients) (the defaults)",
+               lambda: check_arrays_case(student, case, defaults=True))
 
 
 @quiet_overflow
-def check_arrays_case(student, case):
-    result, _ = run_clip(student, case)
+def check_arrays_case(student, case, defaults=False):
+    if defaults:  # None leaves max_norm and clip_type out of the call
+        result = student.clip(case.gradients, None, None)["result"]
+    else:
+        result, _ = run_clip(student, case)
     clipped, _ = unpack(result, case)
     expected, against = expected_for(case)
     compare_arrays(clipped, expected, case, against)

@@ -227,6 +227,10 @@ def classification(student, ctx):
     rng = ctx.rng("deep")
     deep = make_network(rng, [3] + [2] * 10 + [1], DEEP_KINDS, rng.uniform(0.1, 0.9, size=11))
     fixed_case(describe(deep), lambda: expect_classification(call(student, deep), deep))
+    # Norms just MARGIN inside each side of both default thresholds: other thresholds show.
+    edge = make_network(ctx.rng("boundaries"), [3, 2, 2, 2, 1], ("vanishing", "healthy", "healthy", "exploding"),
+                        (1.0, 0.0, 1.0, 0.0))
+    fixed_case(describe(edge), lambda: expect_classification(call(student, edge), edge))
     run_property(ctx, networks(), lambda net: expect_classification(call(student, net), net), describe)
 
 
@@ -321,6 +325,12 @@ def _fresh_case(student, net):
     before = calls[:methods.index("backward_propagation")]
     forwards = [c for c in before if c["method"] == "forward_propagation"]
     if forwards and forwards[-1].get("same_X"):
+        backward = calls[methods.index("backward_propagation")]
+        # A real network's backward pass takes m from X and the labels from Y: both must be the ones given.
+        if backward.get("same_X") is False or backward.get("same_Y") is False:
+            _fail(f"backward_propagation was not called as backward_propagation(X, Y) with the X and Y "
+                  f"given to diagnose_gradient_health (X same: {backward.get('same_X')}, Y same: "
+                  f"{backward.get('same_Y')}).", None, "backward_on_other_data")
         return
     if forwards:
         _fail(f"The forward pass before backward_propagation was not on the X given to "

@@ -24,6 +24,7 @@ class Student:
     def clip(self, gradients, max_norm, clip_type):
         """The student's clip_gradients(gradients, max_norm, clip_type).
 
+        max_norm or clip_type None: left out, so the stub's defaults apply.
         Returns {"result": what it returned, "input_after": the gradients dict after the call}."""
         return self._call("clip", gradients=gradients, max_norm=max_norm, clip_type=clip_type)
 

@@ -110,7 +110,9 @@ class Session:
     def clip(self, gradients, max_norm, clip_type):
         fn = self.student_stub("clip_gradients")
         given = _copy(gradients)
-        result = fn(given, max_norm, clip_type)
+        # None leaves an argument out, so the stub's own defaults apply (max_norm=5.0, clip_type='norm').
+        args = (given,) + tuple(a for a in (max_norm, clip_type) if a is not None)
+        result = fn(*args)
         return {"result": result, "input_after": given}
 
     def batchnorm(self, layer_dims, activation, use_batch_norm, momentum, epsilon,
@@ -149,7 +151,7 @@ class Session:
     def diagnose(self, layer_dims, activation, parameters, fresh, stale, X, Y, AL,
                  thresholds=None):
         fn = self.student_stub("diagnose_gradient_health")
-        net = SuppliedNetwork(layer_dims, activation, parameters, fresh, stale, X, AL)
+        net = SuppliedNetwork(layer_dims, activation, parameters, fresh, stale, X, AL, Y)
         args = (net, X.copy(), Y.copy()) + tuple(thresholds or ())
         result = fn(*args)
         return {"result": result, "calls": net.calls}
@@ -163,7 +165,7 @@ class SuppliedNetwork:
     would: a diagnosis that skips the fresh forward pass classifies those.
     """
 
-    def __init__(self, layer_dims, activation, parameters, fresh, stale, X, AL):
+    def __init__(self, layer_dims, activation, parameters, fresh, stale, X, AL, Y=None):
         self.layer_dims = list(layer_dims)
         self.num_layers = len(layer_dims) - 1
         self.activation = activation
@@ -173,6 +175,7 @@ class SuppliedNetwork:
         self.cache = {}
         self.calls = []
         self._fresh, self._stale, self._X, self._AL = fresh, stale, X, AL
+        self._Y = Y
         self._current = stale
 
     def forward_propagation(self, X, mode="train"):
@@ -183,7 +186,8 @@ class SuppliedNetwork:
         return self._AL.copy()
 
     def backward_propagation(self, X, Y):
-        self.calls.append({"method": "backward_propagation"})
+        self.calls.append({"method": "backward_propagation", "same_X": _same(X, self._X),
+                           "same_Y": None if self._Y is None else _same(Y, self._Y)})
         gradients = _copy(self._current)
         for l in range(1, self.num_layers + 1):
             self.gradient_norms[f"layer_{l}"] = {
@@ -196,6 +200,11 @@ class SuppliedNetwork:
     def compute_cost(self, AL, Y):
         m = Y.shape[1]
         return np.squeeze(-(1 / m) * np.sum(Y * np.log(AL + 1e-8) + (1 - Y) * np.log(1 - AL + 1e-8)))
+
+
+def _same(a, b):
+    return bool(isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b))
 
 
 def _copy(mapping):

@@ -1,0 +1,232 @@
+"""Step 4: DIR/results.json and DIR/report.html of a mutation run.
+
+results.json: {"seed", "grader_version", "mutant_set", "parts": {part: {"mutants", "killed",
+"leaked", "crashed", "survived", "equivalent", "kill_rate", "min_kill_rate"}}, "checks":
+{part: {check: {"kills", "unique", "subsumed_by"}}}, "operators": {operator: {"anchor",
+"mutants", "detected", "equivalent"}}, "mutants": [{"id", "part", "stub", "operator", "line",
+"description", "diff", "status", "killed_by", "leaked_to", "crashed", "evidence"}]}.
+The kill rate is (killed + crashed + leaked) / (mutants - equivalent): what the grader caught,
+out of what it could catch. report.html is one offline page (inline CSS and SVG, no requests).
+"""
+import html as html_module
+
+from autograder.checks import all_checks
+from autograder.tools.mutants.explained import SURVIVORS
+from autograder.tools.mutants.generate import ANCHORS, STUBS
+
+STATUSES = ("killed", "crashed", "leaked", "equivalent", "survived")
+COLOURS = {"killed": "#2e7d32", "crashed": "#66bb6a", "leaked": "#c62828", "equivalent": "#9e9e9e",
+           "survived": "#ef6c00"}
+
+
+def results(mutants, records, grading, mutant_set, version):
+    rows = []
+    for mutant in mutants:
+        record = records[mutant.id]
+        rows.append({"id": mutant.id, "part": mutant.part, "stub": mutant.stub, "operator": mutant.operator,
+                     "line": mutant.line, "description": mutant.description, "diff": mutant.diff,
+                     "status": record["status"], "killed_by": record["killed_by"],
+                     "leaked_to": record["leaked_to"], "crashed": record["crashed"],
+                     "evidence": record.get("evidence"),
+                     "explanation": explanation(mutant) if record["status"] == "survived" else ""})
+    return {"seed": grading.seed, "grader_version": version, "mutant_set": mutant_set,
+            "parts": part_counts(rows, grading), "checks": check_matrix(rows),
+            "operators": operator_counts(rows), "mutants": rows}
+
+
+def explanation(mutant, survivors=SURVIVORS):
+    """Why the checks let this survivor through on purpose (explained.py), or ""."""
+    added = {line[1:].strip() for line in mutant.diff.splitlines() if line.startswith("+") and
+             not line.startswith("+++")}
+    for entry in survivors:
+        if entry["part"] == mutant.part and entry["line"] in added:
+            return entry["why"]
+    return ""
+
+
+def part_counts(rows, grading):
+    parts = {}
+    for part in STUBS:
+        own = [r for r in rows if r["part"] == part]
+        if not own:
+            continue
+        counts = {"mutants": len(own), **{s: sum(r["status"] == s for r in own) for s in STATUSES}}
+        detectable = counts["mutants"] - counts["equivalent"]
+        caught = counts["killed"] + counts["crashed"] + counts["leaked"]
+        counts["kill_rate"] = round(caught / detectable, 4) if detectable else 1.0
+        counts["min_kill_rate"] = grading.mutants.min_kill_rate.get(part)
+        parts[part] = counts
+    return parts
+
+
+def check_matrix(rows):
+    """Per check: mutants it kills, those no other check of its part kills, and the checks
+    that kill everything it kills (it adds nothing beyond them)."""
+    matrix = {}
+    for part in STUBS:
+        own = [r for r in rows if r["part"] == part]
+        if not own:
+            continue
+        names = [c.name for c in all_checks() if c.part == part]
+        kills = {n: {r["id"] for r in own if n in r["killed_by"]} for n in names}
+        matrix[part] = {}
+        for name in names:
+            others = set().union(*(kills[o] for o in names if o != name)) if len(names) > 1 else set()
+            matrix[part][name] = {
+                "kills": len(kills[name]), "unique": len(kills[name] - others),
+                "subsumed_by": [o for o in names if o != name and kills[name] and kills[name] <= kills[o]]}
+    return matrix
+
+
+def operator_counts(rows):
+    counts = {}
+    for operator in ANCHORS:
+        own = [r for r in rows if r["operator"] == operator]
+        if own:
+            counts[operator] = {"anchor": ANCHORS[operator], "mutants": len(own),
+                                "detected": sum(r["status"] in ("killed", "crashed", "leaked") for r in own),
+                                "equivalent": sum(r["status"] == "equivalent" for r in own)}
+    return counts
+
+
+# -- the page ------------------------------------------------------------------------------
+
+CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th:first-child,td:first-child,td.text{text-align:left}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
+.fail{color:#b71c1c;font-weight:bold}.pass{color:#1b5e20;font-weight:bold}details{margin:.4em 0}
+.note{color:#555}"""
+
+
+def html(results):
+    e = html_escape
+    parts = results["parts"]
+    verdict = all((p["min_kill_rate"] is None or p["kill_rate"] >= p["min_kill_rate"]) and not p["leaked"]
+                  for p in parts.values())
+    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Mutation analysis of the checks"
+           f"</title><style>{CSS}</style></head><body><h1>Mutation analysis of the checks</h1>",
+           f"<p>{sum(p['mutants'] for p in parts.values())} mutants of the reference, one change to one stub "
+           f"each, graded by the real grader (seed {results['seed']}, grader {e(results['grader_version'])}, "
+           f"mutant set {e(results['mutant_set'])}). Release gate: "
+           f"<span class='{'pass' if verdict else 'fail'}'>{'passed' if verdict else 'failed'}</span>.</p>",
+           "<h2>Per part</h2>", _part_table(parts), _plot(parts),
+           "<h2>Per check</h2><p class='note'>Kills: mutants that fail the check. Unique: mutants no other "
+           "check of the part kills. A check that kills nothing is useless against these mutants; one whose "
+           "kills another check also makes is redundant with it.</p>", _check_table(results["checks"]),
+           "<h2>Which checks kill which mutants</h2>", _matrices(results), "<h2>Per operator</h2>",
+           _operator_table(results["operators"]), _survivors(results), _equivalents(results),
+           "</body></html>"]
+    return "\n".join(out)
+
+
+def html_escape(value):
+    return html_module.escape(str(value), quote=True)
+
+
+def _part_table(parts):
+    rows = ["<table><tr><th>part</th><th>mutants</th>" + "".join(f"<th>{s}</th>" for s in STATUSES) +
+            "<th>kill rate</th><th>minimum</th></tr>"]
+    for part, p in parts.items():
+        minimum = p["min_kill_rate"]
+        ok = (minimum is None or p["kill_rate"] >= minimum) and not p["leaked"]
+        rows.append(f"<tr><td>{part} ({STUBS[part][1]})</td><td>{p['mutants']}</td>" +
+                    "".join(f"<td>{p[s]}</td>" for s in STATUSES) +
+                    f"<td class='{'pass' if ok else 'fail'}'>{p['kill_rate']:.1%}</td>"
+                    f"<td>{'' if minimum is None else f'{minimum:.0%}'}</td></tr>")
+    return "".join(rows) + "</table>"
+
+
+def _plot(parts):
+    """Stacked bars: each part's mutants by status."""
+    width, bar, gap, left = 640, 22, 10, 60
+    height = len(parts) * (bar + gap) + 40
+    most = max(p["mutants"] for p in parts.values())
+    shapes = []
+    for row, (part, p) in enumerate(parts.items()):
+        y, x = 10 + row * (bar + gap), left
+        shapes.append(f"<text x='{left - 6}' y='{y + bar * 0.7:.0f}' text-anchor='end' font-size='12'>{part}</text>")
+        for status in STATUSES:
+            w = (width - left - 10) * p[status] / most
+            if w:
+                shapes.append(f"<rect x='{x:.1f}' y='{y}' width='{w:.1f}' height='{bar}' fill='{COLOURS[status]}'>"
+                              f"<title>{part}: {p[status]} {status}</title></rect>")
+            x += w
+    legend_y = height - 12
+    for i, status in enumerate(STATUSES):
+        shapes.append(f"<rect x='{left + i * 110}' y='{legend_y - 9}' width='10' height='10' fill='{COLOURS[status]}'/>"
+                      f"<text x='{left + i * 110 + 14}' y='{legend_y}' font-size='12'>{status}</text>")
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+            f"aria-label='mutants per part by status'>{''.join(shapes)}</svg>")
+
+
+def _check_table(checks):
+    rows = ["<table><tr><th>check</th><th>kills</th><th>unique</th><th>note</th></tr>"]
+    for part, names in checks.items():
+        for name, c in names.items():
+            note = ("useless: kills no mutant" if not c["kills"] else
+                    f"redundant with {', '.join(c['subsumed_by'])}" if c["subsumed_by"] else "")
+            rows.append(f"<tr><td>{part}.{name}</td><td>{c['kills']}</td><td>{c['unique']}</td>"
+                        f"<td class='text'>{html_escape(note)}</td></tr>")
+    return "".join(rows) + "</table>"
+
+
+def _matrices(results):
+    """Per part, a grid: a row per check, a column per mutant, a dark cell where the check kills it."""
+    blocks = []
+    for part, names in results["checks"].items():
+        own = [m for m in results["mutants"] if m["part"] == part]
+        cell, left = 4, 190
+        width, height = left + cell * len(own) + 10, cell * 3 * len(names) + 10
+        shapes = []
+        for row, name in enumerate(names):
+            y = 5 + row * cell * 3
+            shapes.append(f"<text x='{left - 6}' y='{y + cell * 2}' text-anchor='end' font-size='10'>{name}</text>")
+            for col, m in enumerate(own):
+                colour = "#1b5e20" if name in m["killed_by"] else COLOURS["survived"] if \
+                    m["status"] == "survived" else "#eeeeee"
+                shapes.append(f"<rect x='{left + col * cell}' y='{y}' width='{cell - 1}' height='{cell * 2}' "
+                              f"fill='{colour}'><title>{m['id']}</title></rect>")
+        blocks.append(f"<h3>{part}</h3><svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+                      f"role='img' aria-label='checks of {part} against its mutants'>{''.join(shapes)}</svg>")
+    return "".join(blocks)
+
+
+def _operator_table(operators):
+    rows = ["<table><tr><th>operator</th><th>from</th><th>mutants</th><th>detected</th><th>equivalent</th></tr>"]
+    for name, o in operators.items():
+        rows.append(f"<tr><td>{name}</td><td class='text'>{html_escape(o['anchor'])}</td><td>{o['mutants']}</td>"
+                    f"<td>{o['detected']}</td><td>{o['equivalent']}</td></tr>")
+    return "".join(rows) + "</table>"
+
+
+def _survivors(results):
+    survivors = [m for m in results["mutants"] if m["status"] in ("survived", "leaked")]
+    out = [f"<h2>Survivors and leaks ({len(survivors)})</h2>"]
+    if not survivors:
+        out.append("<p>None: every non-equivalent mutant loses points in its own part only.</p>")
+    for m in survivors:
+        ev = m.get("evidence") or {}
+        if m["status"] == "leaked":
+            why = f"Loses points in another part: {html_escape(', '.join(m['leaked_to']))}."
+        else:
+            why = (f"No check fails, but it differs from the reference on: {html_escape(ev.get('input', ''))}"
+                   f"</p><p>The grader's call in the worker (Student.{html_escape(ev.get('call', ''))}):</p>"
+                   f"<p>reference gave:<pre>{html_escape(ev.get('expected', ''))}</pre>"
+                   f"mutant gave:<pre>{html_escape(ev.get('got', ''))}</pre>")
+            why += (f"<br><b>Explained:</b> {html_escape(m['explanation'])}" if m.get("explanation") else
+                    "<br><b class='fail'>Not explained</b>: a check should be strengthened to kill it.")
+        out.append(f"<h3>{m['id']}: {html_escape(m['description'])}</h3><p>{why}</p>"
+                   f"<pre>{html_escape(m['diff'])}</pre>")
+    return "".join(out)
+
+
+def _equivalents(results):
+    same = [m for m in results["mutants"] if m["status"] == "equivalent"]
+    out = [f"<h2>Likely equivalent ({len(same)})</h2><p class='note'>No check fails, and each returned the "
+           "reference's values and side effects (to the grader's tolerances) on every input tried: the edge "
+           "cases (one example, zero gradients, a constant feature, square weights, ...) and seeded random ones."
+           "</p>"]
+    for m in same:
+        out.append(f"<details><summary>{m['id']}: {html_escape(m['description'])} "
+                   f"(agreed on {m['evidence']['tried']} inputs)</summary><pre>{html_escape(m['diff'])}</pre></details>")
+    return "".join(out)
