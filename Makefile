@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants
+.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants lint
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,12 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # Both cores: the slow groups (notebooks, nbgrader, whole batches) run side by side.
-test: $(VENV)/.installed node_modules/.installed
+test: $(VENV)/.installed node_modules/.installed lint
 	@$(PY) -m pytest -q -n 2 --durations=15
+
+# ruff, configured in pyproject.toml; part of `make test`.
+lint: $(VENV)/.installed
+	@$(VENV)/bin/ruff check --quiet .
 
 test-fast: $(VENV)/.installed
 	@$(PY) -m pytest -q -m "not slow"

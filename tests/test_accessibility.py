@@ -65,7 +65,7 @@ def out(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(chromium):
+def browser(chromium):  # noqa: F811 - the imported fixture, by its parameter name
     """test_browser's quiet, offline Chromium (phone-sized), once axe-core is there to inject."""
     if not AXE.exists():
         message = f"axe-core is not installed at {AXE}: run `npm ci` (make test does)"

@@ -12,7 +12,7 @@ from test_pages import HOSTILE, make_record
 
 def write_batch(out, batch, timings):
     """batch: [(record, safe id, mistakes)]; writes the state files and timings, then the report."""
-    for record, sid, mistakes in batch:
+    for _record, sid, mistakes in batch:
         (out / "state").mkdir(parents=True, exist_ok=True)
         (out / "state" / f"{sid}.json").write_text(json.dumps({"fingerprint": "f", "mistakes": mistakes}))
     (out / "timings.json").write_text(json.dumps(timings))

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness import CORPORA, REFERENCE
+from harness import REFERENCE
 
 PY = sys.executable
 BROKEN_CLIP = "\n\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n    return gradients, {}\n"

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.checks import part2_backprop as checks
 from autograder.references import part2_backprop as ref
-from harness import CORPORA, REFERENCE, corpus_source, graded, header
+from harness import CORPORA, REFERENCE, corpus_source, graded
 
 PART = "part2"
 FIXED = [((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4), ((5, 4, 3, 2, 1), "relu", 6),
@@ -133,7 +133,8 @@ def test_every_known_mistake_changes_the_gradients_of_some_fixed_network(mistake
     assert changed
 
 
-@pytest.mark.parametrize("mistake", [m for m in ref.MISTAKES if m not in ("dW_transposed", "A_l_instead_of_A_prev", "db_wrong_axis")])
+@pytest.mark.parametrize("mistake", [m for m in ref.MISTAKES
+                                     if m not in ("dW_transposed", "A_l_instead_of_A_prev", "db_wrong_axis")])
 def test_identify_names_each_value_mistake_from_its_own_output(mistake):
     # wrong_layer_W only runs without a shape error when every layer has one unit.
     net = network((1, 1, 1, 1) if mistake == "wrong_layer_W" else (3, 4, 2, 1), "tanh", 5)

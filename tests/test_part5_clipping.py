@@ -8,7 +8,7 @@ import pytest
 
 from autograder.checks import part5_clipping as checks
 from autograder.references import part5_clipping as ref
-from harness import CORPORA, REFERENCE, graded, header
+from harness import CORPORA, REFERENCE, graded
 
 PART = "part5"
 

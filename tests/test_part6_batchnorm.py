@@ -8,7 +8,7 @@ import pytest
 from autograder.checks import CheckFailed
 from autograder.checks import part6_batchnorm as checks
 from autograder.references import part6_batchnorm as ref
-from harness import CORPORA, REFERENCE, corpus_source, graded, header
+from harness import CORPORA, REFERENCE, corpus_source, graded
 
 PART = "part6"
 VARIANTS = sorted((CORPORA / "correct").glob("variant_p6_*.py"))

@@ -9,7 +9,7 @@ import pytest
 from autograder.checks import CheckFailed
 from autograder.checks import part9_diagnosis as checks
 from autograder.references import part9_diagnosis as ref
-from harness import CORPORA, REFERENCE, corpus_source, graded, header
+from harness import CORPORA, REFERENCE, corpus_source, graded
 
 PART = "part9"
 VARIANTS = sorted((CORPORA / "correct").glob("variant_p9_*.py"))

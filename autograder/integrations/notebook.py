@@ -117,7 +117,7 @@ def _graded_statements(grading):
     """The statements to grade: the autograded notebook file, else this kernel's history."""
     notebook = Path.cwd() / grading.notebook
     if os.environ.get("NBGRADER_EXECUTION") == "autograde" and notebook.is_file():
-        from autograder.pipeline.prepare import prepare  # the same steps as `make grade`; the fingerprint is unused here
+        from autograder.pipeline.prepare import prepare  # make grade's steps; the fingerprint is unused here
 
         return prepare(Submission("autograde", notebook), grading, "").statements
     statements, _problems = extract(_executed_cells())

@@ -33,7 +33,8 @@ text-align:left;vertical-align:top}th{font-size:.85rem;color:#57606a}td.n{text-a
 .grid{display:flex;flex-wrap:wrap;gap:1rem}.grid figure{margin:0;flex:1 1 22rem;max-width:30rem}
 img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#57606a}
 .scroll{overflow-x:auto}.muted{color:#57606a}
-details{font-size:.85rem}summary{cursor:pointer;color:#57606a}:focus-visible{outline:2px solid #0969da;outline-offset:2px}
+details{font-size:.85rem}summary{cursor:pointer;color:#57606a}
+:focus-visible{outline:2px solid #0969da;outline-offset:2px}
 """
 
 

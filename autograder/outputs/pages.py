@@ -33,7 +33,8 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem;
 font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .box{background:#fff8c5;border:1px solid #d4a72c;border-radius:.4rem;padding:.6rem;margin:.6rem 0}
 .box h2{font-size:1rem}.box ul{margin:.2rem 0;padding-left:1.2rem}
-.printed{background:#f6f8fa;border:1px solid var(--line);border-radius:.4rem;padding:.6rem;max-height:30rem;overflow:auto}
+.printed{background:#f6f8fa;border:1px solid var(--line);border-radius:.4rem;padding:.6rem;max-height:30rem;
+overflow:auto}
 figure{margin:.8rem 0}img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.85rem;color:var(--muted)}
 details{font-size:.85rem}summary{cursor:pointer;color:var(--muted)}.data{width:auto}.data td{text-align:right}

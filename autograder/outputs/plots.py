@@ -314,7 +314,8 @@ def _line_series(axes, style, xs, ys):
     runs = [points for points in runs if points]
     lines = "".join(_polyline(style, points) for points in runs if len(points) > 1)
     markers = _markers(style, [point for points in runs for point in points])
-    return f'<g data-series="{escape(style.label)}">{lines}{markers}</g>', [p for points in runs for p in _along(points)]
+    drawn = [p for points in runs for p in _along(points)]
+    return f'<g data-series="{escape(style.label)}">{lines}{markers}</g>', drawn
 
 
 def _scatter_series(axes, style, pairs):

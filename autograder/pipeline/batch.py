@@ -11,7 +11,6 @@ import json
 import multiprocessing
 import os
 import sys
-import time
 from pathlib import Path
 
 from autograder import config

@@ -123,7 +123,8 @@ def part9_inputs(rng, count):
         L = int(rng.integers(1, 7))
         dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
         kinds = [KINDS[k] for k in rng.integers(0, 3, size=L)]
-        thresholds = None if rng.random() < 0.5 else (float(rng.choice([0.001, 0.05])), float(rng.choice([10.0, 500.0])))
+        drawn = (float(rng.choice([0.001, 0.05])), float(rng.choice([10.0, 500.0])))
+        thresholds = None if rng.random() < 0.5 else drawn
         cases.append((tuple(dims), kinds, thresholds, "random"))
     cases = [(dims, kinds, thresholds, rng.random(len(kinds)), label) for dims, kinds, thresholds, label in cases]
     for dims, kinds, thresholds, positions, label in boundaries[:1] + cases[:5] + boundaries[1:] + cases[5:]:

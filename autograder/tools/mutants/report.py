@@ -228,5 +228,6 @@ def _equivalents(results):
            "</p>"]
     for m in same:
         out.append(f"<details><summary>{m['id']}: {html_escape(m['description'])} "
-                   f"(agreed on {m['evidence']['tried']} inputs)</summary><pre>{html_escape(m['diff'])}</pre></details>")
+                   f"(agreed on {m['evidence']['tried']} inputs)</summary>"
+                   f"<pre>{html_escape(m['diff'])}</pre></details>")
     return "".join(out)
