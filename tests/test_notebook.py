@@ -203,11 +203,10 @@ def test_test_cells_call_check_part_and_hide_the_hidden_checks(nb):
         assert cell.source == (
             f"# Checks for {info['title']}. Run this cell to see your feedback.\n"
             "from autograder.notebook import check_part\n"
-            f'{part} = check_part("{part}")\n'
+            f'check_part("{part}")\n'
             "### BEGIN HIDDEN TESTS\n"
-            f'{part} = check_part("{part}", hidden=True)\n'
-            "### END HIDDEN TESTS\n"
-            f"{part}.score"
+            f'check_part("{part}", hidden=True)\n'
+            "### END HIDDEN TESTS"
         )
 
 
