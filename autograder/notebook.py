@@ -1,6 +1,12 @@
 """The notebook's test cells: `check_part("part2")` grades that part's stub
 with the same checks, the same isolated worker and the same points as
-`make grade`, and shows feedback under the cell.
+`make grade`, and shows feedback under the cell: as the cell's last line it returns a
+PartResult, whose output is the feedback table (text/html) with the score alone as its
+text/plain. So the score shows once, and nbgrader, which reads a test cell's score from
+that text/plain, still gets it. The released cell has only the public call; the
+autograder's version adds `check_part(part, hidden=True)` as its last line (a hidden
+test), whose result is then the one shown and scored. (Issue 12 moves scoring out of
+the kernel; the cells keep this shape either way.)
 
 While a student works, the code graded is what this kernel has executed
 (IPython's input history), taken through the same extraction as `make grade`
@@ -58,7 +64,8 @@ class PartResult:
     skipped: list = field(default_factory=list)  # names of checks that did not run to the end
 
     def header(self):
-        """"public checks: 5/5 passed (5 of 10 points); 5 more points from hidden checks at grading"."""
+        """The header, e.g. "public checks: 5/5 passed (5 of 10 points); 5 more points from hidden
+        checks at grading": what passed, the score, and what the hidden checks add."""
         passed = sum(1 for _, ok, *_ in self.rows if ok)
         which = "public checks" if self.public_only else "all checks"
         text = f"{which}: {passed}/{len(self.rows)} passed ({self.score:g} of {self.max_score:g} points)"
@@ -75,7 +82,7 @@ class PartResult:
         for name, ok, got, pts, text, _ in self.rows:
             colour = "#1a7f37" if ok else "#cf222e"
             rows.append(f"<tr><td style='{_CELL};color:{colour};font-weight:600'>{'pass' if ok else 'fail'}</td>"
-                        f"<td style='{_CELL};font-family:ui-monospace,monospace'>{escape(name)}</td>"
+                        f"<td style='{_CELL};font-family:ui-monospace,monospace'>{_breakable(name)}</td>"
                         f"<td style='{_CELL};white-space:nowrap'>{got:g} / {pts:g}</td></tr>")
             if not ok:
                 rows.append(f"<tr><td colspan='3' style='{_CELL}'><pre style='{_PRE}'>{escape(text)}</pre></td></tr>")
@@ -105,6 +112,11 @@ class PartResult:
             text += (" Hidden checks run when your notebook is graded; they test the same contract "
                      "(the docstring) on other inputs.")
         return text
+
+
+def _breakable(name):
+    """A check's name that a narrow screen wraps after an underscore, not mid-word."""
+    return escape(name).replace("_", "_<wbr>")
 
 
 def check_part(part, hidden=False, grading_path=config.DEFAULT_PATH):
