@@ -652,6 +652,8 @@ def test_the_executed_notebook_shows_tensorflow_agreeing_with_numpy(executed):
     assert len(differences) >= 15, text
     assert max(float(d) for d in differences) < 1e-12, text
     assert "largest |db| in front of a batch norm" in text
+    # Every comparison ends in a verdict computed from the two results.
+    assert text.count("✅ NumPy and TensorFlow agree") >= 10 and "❌" not in text, text
 
 
 @pytest.mark.slow
