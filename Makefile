@@ -13,6 +13,7 @@ SEED ?=
 JOBS ?=
 SIMILARITY ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0   # TF 2.21 logs a oneDNN notice on stderr otherwise
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 

@@ -115,13 +115,13 @@ def test_every_corpus_file_says_what_it_does_and_which_note_it_expects():
 GRADS = {"dW1": [[3.0, 0.0], [0.0, 4.0]]}
 
 
-def _clip_check(name, part="part5"):
+def _clip_check(name, part="part5", clip_type="norm"):
     def check(student, ctx):
         import numpy as np
 
         from autograder.checks import CheckFailed
 
-        result = student.clip({"dW1": np.array(GRADS["dW1"])}, 1.0, "norm")["result"]
+        result = student.clip({"dW1": np.array(GRADS["dW1"])}, 1.0, clip_type)["result"]
         if type(result) is not tuple or type(result[0]) is not dict:
             raise CheckFailed("wrong type")
 
@@ -133,7 +133,8 @@ def _passing_check(name, part):
 
 
 def stand_in_grading(**limits):
-    checks = [_clip_check("first"), _clip_check("second"), _clip_check("third"), _passing_check("other", "part6")]
+    checks = [_clip_check("first"), _clip_check("second", clip_type="value"), _clip_check("third"),
+              _passing_check("other", "part6")]
     parts = {"part5": Part("part5", "Part 5", 3, {"first": 1, "second": 1, "third": 1}),
              "part6": Part("part6", "Part 6", 1, {"other": 1})}
     base = {"call_timeout": 1.0, "load_timeout": 1.5, "output_chars": 100}
@@ -162,14 +163,24 @@ def sandbox_notes(graded):
     return [e["message"] for e in graded.errors if e["kind"] == "sandbox"]
 
 
-def test_a_timeout_costs_the_rest_of_its_part_only_and_is_named_for_the_ta():
-    graded = grade_source(stub("    while True:\n        pass\n"))
+def test_a_timeout_costs_its_own_check_and_the_part_goes_on_and_it_is_named_for_the_ta():
+    # A loop only in the 'norm' branch: the 'value' check still earns its point.
+    graded = grade_source(stub("    while clip_type == 'norm':\n        pass\n"
+                               "    return {k: np.clip(g, -1, 1) for k, g in gradients.items()}, {}\n"))
+    outcomes = {o.name: o for o in graded.outcomes}
+    assert outcomes["first"].mistake == outcomes["third"].mistake == "timeout"
+    assert outcomes["second"].passed and outcomes["other"].passed
+    assert sandbox_notes(graded) == ["Timed out in part5 (`clip_gradients` did not finish within 1 s: "
+                                     "an infinite loop?)."]
+
+
+def test_after_a_timeout_the_part_stops_when_its_time_budget_is_used_up():
+    # Two parts share a 2 s submission budget: 1 s each, used up by part5's first timeout.
+    graded = grade_source(stub("    while True:\n        pass\n"), submission_timeout=2.0)
     outcomes = {o.name: o for o in graded.outcomes}
     assert outcomes["first"].mistake == "timeout"
     assert outcomes["second"].mistake == outcomes["third"].mistake == "skipped"
-    assert outcomes["other"].passed
-    assert sandbox_notes(graded) == ["Timed out in part5 (`clip_gradients` did not finish within 1 s: "
-                                     "an infinite loop?)."]
+    assert "time budget" in outcomes["second"].feedback and "first" in outcomes["second"].feedback
 
 
 def test_a_second_crash_in_a_part_skips_the_rest_of_it_and_the_crash_is_named_once():

@@ -25,6 +25,9 @@ class Check:
     summary: str  # what is checked, one sentence for the student
     hidden: bool
     function: Callable
+    # The sentence of the stub's docstring this check grades, word for word (whitespace aside):
+    # tests/test_student_loop.py finds it in the released docstring, so no check grades an unstated rule.
+    contract: str = ""
 
 
 class CheckFailed(Exception):
@@ -39,13 +42,14 @@ class CheckFailed(Exception):
 REGISTRY = []
 
 
-def check(part, name, summary, hidden=False):
-    """Register the decorated function as check `name` of `part`."""
+def check(part, name, summary, hidden=False, contract=""):
+    """Register the decorated function as check `name` of `part`, grading the docstring
+    sentence `contract`."""
 
     def register(function):
         if any(c.part == part and c.name == name for c in REGISTRY):
             raise ValueError(f"check {part}.{name} registered twice")
-        REGISTRY.append(Check(part, name, summary, hidden, function))
+        REGISTRY.append(Check(part, name, summary, hidden, function, contract))
         return function
 
     return register

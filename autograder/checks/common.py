@@ -169,13 +169,21 @@ def fixed_case(describe_text, test: Callable):
 
 # -- ordered comparisons ---------------------------------------------------------
 
+def subject(name):
+    """`name` as a sentence's subject: code in backticks (`dW1`, `self.cache['mu1']`), a plain
+    phrase as words ("The output of batch_normalize"), never a phrase in code quotes."""
+    if " " in name.strip():
+        return name[:1].upper() + name[1:]
+    return f"`{name}`"
+
+
 def expect_dict(name, value, keys=None):
     """`value` must be a dict holding `keys`; returns it."""
     if type(value) is not dict:
-        raise CheckFailed(f"`{name}` should be a dict, got {kind(value)}.", "wrong_type")
+        raise CheckFailed(f"{subject(name)} should be a dict, got {kind(value)}.", "wrong_type")
     missing = [k for k in (keys or ()) if k not in value]
     if missing:
-        raise CheckFailed(f"`{name}` is missing the key{'s' if len(missing) > 1 else ''} "
+        raise CheckFailed(f"{subject(name)} is missing the key{'s' if len(missing) > 1 else ''} "
                           f"{', '.join(repr(k) for k in missing)}; it has {_keys(value)}.", "missing_keys")
     return value
 
@@ -186,7 +194,7 @@ def expect_number(name, value):
         return float(value.reshape(()))
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
-    raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
+    raise CheckFailed(f"{subject(name)} should be a number, got {kind(value)}.", "wrong_type")
 
 
 def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
@@ -195,29 +203,29 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     `mistakes` is a sequence of Mistake records tried when the values differ.
     """
     if got is None:
-        raise CheckFailed(f"`{name}` is None; expected an array of shape {expected.shape}.", "missing")
+        raise CheckFailed(f"{subject(name)} is None; expected an array of shape {expected.shape}.", "missing")
     if type(got) is not np.ndarray:
-        raise CheckFailed(f"`{name}` should be a NumPy array, got {kind(got)}.", "wrong_type")
+        raise CheckFailed(f"{subject(name)} should be a NumPy array, got {kind(got)}.", "wrong_type")
     if got.shape != expected.shape:
         hint, mistake = "", "wrong_shape"
         if got.ndim == 2 and got.shape == expected.shape[::-1]:
             hint, mistake = " It looks transposed.", "transpose"
         elif got.ndim == 1 and expected.ndim == 2 and got.size == expected.size:
             hint, mistake = " Keep the second axis (keepdims=True).", "keepdims"
-        raise CheckFailed(f"`{name}` has shape {got.shape}, expected {expected.shape}.{hint}", mistake)
+        raise CheckFailed(f"{subject(name)} has shape {got.shape}, expected {expected.shape}.{hint}", mistake)
     if got.dtype != np.float64:
-        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
+        raise CheckFailed(f"{subject(name)} has dtype {got.dtype}, expected float64.", "wrong_dtype")
     bad = ~np.isfinite(got)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values "
+        raise CheckFailed(f"{subject(name)} contains {got[index]} at index {index}; expected finite values "
                           f"(expected {expected[index]:.6g} there).", "not_finite")
     close = np.isclose(got, expected, rtol=rtol, atol=atol)
     if close.all():
         return
     diff = np.abs(got - expected) / np.maximum(np.maximum(np.abs(got), np.abs(expected)), atol)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(close, 0, diff)), got.shape))
-    text = (f"`{name}` differs from the expected value: at index {index} you have {got[index]:.6g}, "
+    text = (f"{subject(name)} differs from the expected value: at index {index} you have {got[index]:.6g}, "
             f"expected {expected[index]:.6g} (relative error {diff[index]:.2g}; "
             f"{int((~close).sum())} of {got.size} entries differ).")
     mistake = identify(got, mistakes)
@@ -232,10 +240,10 @@ def expect_close(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     if np.isnan(expected) and np.isnan(value) or value == expected:
         return
     if not np.isfinite(value) and np.isfinite(expected):
-        raise CheckFailed(f"`{name}` is {value}; expected {expected:.6g}.", "not_finite")
+        raise CheckFailed(f"{subject(name)} is {value}; expected {expected:.6g}.", "not_finite")
     if np.isclose(value, expected, rtol=rtol, atol=atol):
         return
-    text = f"`{name}` is {value:.6g}, expected {expected:.6g}."
+    text = f"{subject(name)} is {value:.6g}, expected {expected:.6g}."
     mistake = identify(value, mistakes)
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)

@@ -317,7 +317,9 @@ def check_gradients(student, net, reference):
 
 @check("part2", "returns_gradient_dict",
        "backward_propagation returns dW{l} and db{l} for every layer l = 1..L, float64 arrays "
-       "with the shapes of W{l} and (n_l, 1).")
+       "with the shapes of W{l} and (n_l, 1).",
+       contract=("'dW{l}': float64 array with the shape of W{l}, (n_l, n_{l-1}) 'db{l}': float64 array of "
+                'shape (n_l, 1)'))
 def returns_gradient_dict(student, ctx):
     net = draw_network(ctx.rng("tanh"), (4, 3, 2, 1), "tanh", 5)
     fixed_case(net.describe(), lambda: check_structure(run_backprop(student, net)["gradients"], net))
@@ -325,7 +327,9 @@ def returns_gradient_dict(student, ctx):
 
 @check("part2", "finite_differences",
        "On small sigmoid, tanh and ReLU networks, every dW{l} and db{l} equals the central "
-       "finite-difference gradient of compute_cost (relative error below 1e-5).")
+       "finite-difference gradient of compute_cost (relative error below 1e-5).",
+       contract=('It returns the gradient of compute_cost -- binary cross-entropy, the mean over the m '
+                'examples -- with respect to every W{l} and b{l}.'))
 def finite_differences(student, ctx):
     for dims, activation, m in (((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4),
                                 ((5, 4, 3, 2, 1), "relu", 6)):
@@ -335,7 +339,8 @@ def finite_differences(student, ctx):
 
 @check("part2", "gradient_norms",
        "self.gradient_norms['layer_{l}'] holds the Frobenius norms dW_norm and db_norm of the "
-       "layer's gradients, and dZ_norm of its dZ (with or without the 1/m).")
+       "layer's gradients, and dZ_norm of its dZ (with or without the 1/m).",
+       contract='the Frobenius norms (np.linalg.norm) of dW{l}, db{l} and dZ{l}.')
 def gradient_norms(student, ctx):
     for dims, activation, m in (((3, 4, 3, 1), "tanh", 5), ((4, 5, 2, 1), "relu", 3)):
         net = draw_network(ctx.rng(activation), dims, activation, m)
@@ -344,7 +349,9 @@ def gradient_norms(student, ctx):
 
 @check("part2", "gradient_tape_property",
        "For networks Hypothesis draws (2 to 5 layers, widths 1 to 6, sigmoid/tanh/ReLU, batches "
-       "of 1 to 8), the gradients equal TensorFlow GradientTape's.", hidden=True)
+       "of 1 to 8), the gradients equal TensorFlow GradientTape's.", hidden=True,
+       contract=("The output layer L uses the sigmoid; the hidden layers use self.activation ('sigmoid', "
+                "'tanh' or 'relu';"))
 def gradient_tape_property(student, ctx):
     run_property(ctx, networks(), lambda net: check_gradients(student, net, "tape"),
                  describe=lambda net: net.describe())
@@ -352,7 +359,8 @@ def gradient_tape_property(student, ctx):
 
 @check("part2", "batch_of_one",
        "With a single example (m = 1), including networks whose weight matrices are square, "
-       "the gradients equal TensorFlow GradientTape's.", hidden=True)
+       "the gradients equal TensorFlow GradientTape's.", hidden=True,
+       contract='This holds for any batch size m >= 1, a single example included.')
 def batch_of_one(student, ctx):
     for dims, activation in (((3, 2, 1), "sigmoid"), ((4, 4, 4, 1), "tanh"), ((2, 5, 3, 1), "relu")):
         net = draw_network(ctx.rng(activation), dims, activation, 1)
@@ -360,7 +368,8 @@ def batch_of_one(student, ctx):
 
 
 @check("part2", "parameters_untouched",
-       "backward_propagation leaves self.parameters exactly as it found them.", hidden=True)
+       "backward_propagation leaves self.parameters exactly as it found them.", hidden=True,
+       contract='Does not change self.parameters (there is no update step here).')
 def parameters_untouched(student, ctx):
     for dims, activation, m in (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5)):
         net = draw_network(ctx.rng(activation), dims, activation, m)

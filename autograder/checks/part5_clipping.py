@@ -298,7 +298,9 @@ def check_properties(student, case):
 
 @check("part5", "norm_clipping",
        "clip_type='norm' returns (clipped, stats) with the arrays scaled by max_norm / global norm "
-       "when the global norm exceeds max_norm and unchanged otherwise, as tf.clip_by_global_norm does.")
+       "when the global norm exceeds max_norm and unchanged otherwise, as tf.clip_by_global_norm does.",
+       contract=('if norm > max_norm, multiply every array by max_norm / norm (the direction is kept), '
+                'otherwise return the values unchanged.'))
 def norm_clipping(student, ctx):
     rng = ctx.rng("norm")
     for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5)):
@@ -322,7 +324,8 @@ def check_arrays_case(student, case, defaults=False):
 
 
 @check("part5", "value_clipping",
-       "clip_type='value' clips every element to [-max_norm, max_norm], as tf.clip_by_value does.")
+       "clip_type='value' clips every element to [-max_norm, max_norm], as tf.clip_by_value does.",
+       contract="'value': clip each element to [-max_norm, max_norm].")
 def value_clipping(student, ctx):
     rng = ctx.rng("value")
     for dims, norm, max_norm in (((3, 4, 1), 6.0, 1.0), ((2, 3, 2), 0.8, 2.0)):
@@ -343,7 +346,8 @@ def check_value_case(student, case):
 
 @check("part5", "clip_statistics",
        "stats holds original_norm and clipped_norm (the global norms before and after clipping) "
-       "and clip_ratio = clipped_norm / original_norm, in both modes.")
+       "and clip_ratio = clipped_norm / original_norm, in both modes.",
+       contract='In both modes, stats holds the global norms before and after clipping and their ratio.')
 def clip_statistics(student, ctx):
     rng = ctx.rng("stats")
     # No max_norm of 1: there a norm and its square coincide, and mistakes could not be told apart.
@@ -364,14 +368,16 @@ def check_stats_case(student, case):
 @check("part5", "clipping_properties",
        "For gradients Hypothesis draws (1 to 3 layers, max_norm >= 0.5, norms below and above it, both "
        "modes): norm bound, direction kept, unchanged below the threshold, 'value' bounds, equality "
-       "with TensorFlow's clipping, and the stats.", hidden=True)
+       "with TensorFlow's clipping, and the stats.", hidden=True,
+       contract="Equivalent to tf.clip_by_global_norm ('norm') and tf.clip_by_value ('value').")
 def clipping_properties(student, ctx):
     run_property(ctx, clip_inputs(), lambda case: check_properties(student, case),
                  describe=lambda case: case.describe())
 
 
 @check("part5", "input_not_modified",
-       "clip_gradients returns new arrays and leaves the dict it was given unchanged.", hidden=True)
+       "clip_gradients returns new arrays and leaves the dict it was given unchanged.", hidden=True,
+       contract='Never modifies `gradients` or its arrays: it returns a new dict of new arrays.')
 def input_not_modified(student, ctx):
     rng = ctx.rng("input")
     for dims, norm, max_norm, clip_type in (((3, 4, 1), 10.0, 2.0, "norm"), ((2, 3, 1), 6.0, 1.0, "value")):
@@ -396,21 +402,23 @@ def check_input_case(student, case):
         raise CheckFailed(f"{text}.\nLikely mistake: modifying the arrays in place (`g *= scale`, "
                           "`np.clip(g, ..., out=g)`, or assigning into gradients[key]). Build new arrays "
                           "(`g * scale`, `np.clip(g, lo, hi)`) in a new dict.", "modifies_input")
-    # Leaving the input alone earns the point only with new arrays where clipping must change
-    # something: a stub that returns its input untouched does not get it for free.
+    # Leaving the input alone earns the point only from a stub that clips: one that returns its
+    # input untouched does not get it for free. Any clipping counts here (per-array clipping
+    # too, which modifies nothing): whether it is the right clipping is the other checks' job.
     clipped, _ = unpack(result, case)
     reference, _ = expected_for(case)
-    for key, sent in case.gradients.items():
-        if not np.array_equal(reference[key], sent) and np.array_equal(clipped[key], sent):
-            raise CheckFailed(f"`clipped['{key}']` is the input `gradients['{key}']` unchanged, but clipping "
-                              f"must change it here ({describe_need(case)}). This check counts only when "
-                              "clip_gradients returns new, clipped arrays and leaves its input alone.",
-                              "no_clipping")
+    must_change = [key for key, sent in case.gradients.items() if not np.array_equal(reference[key], sent)]
+    if must_change and all(np.array_equal(clipped[key], case.gradients[key]) for key in must_change):
+        raise CheckFailed(f"clip_gradients returned every array unchanged, but clipping must change "
+                          f"{', '.join(f'`{k}`' for k in must_change)} here ({describe_need(case)}). "
+                          "This check counts only when clip_gradients clips and leaves its input alone.",
+                          "no_clipping")
 
 
 @check("part5", "zero_gradients",
        "All-zero gradients come back as zeros with finite stats (norms 0, clip_ratio 0 or 1), never NaN.",
-       hidden=True)
+       hidden=True,
+       contract='Never produces NaN or inf, all-zero gradients included.')
 def zero_gradients(student, ctx):
     zeros = {"dW1": np.zeros((2, 3)), "db1": np.zeros((2, 1)), "dW2": np.zeros((1, 2)), "db2": np.zeros((1, 1))}
     for clip_type in ("norm", "value"):
@@ -440,7 +448,8 @@ def check_zero_case(student, case):
 
 
 @check("part5", "unknown_clip_type",
-       "A clip_type other than 'norm' or 'value' raises ValueError.", hidden=True)
+       "A clip_type other than 'norm' or 'value' raises ValueError.", hidden=True,
+       contract='Raises ValueError for any other clip_type.')
 def unknown_clip_type(student, ctx):
     gradients = layered(ctx.rng("unknown"), (3, 2, 1), 3.0)
     for clip_type in ("l1", "global"):

@@ -8,14 +8,17 @@ Checks, in the order students see them:
    values large enough that var + epsilon matters.
 2. test_mode_matches_keras: output equals Keras' training=False; nothing changes.
 3. cache_for_backward: Z_norm{l}, mu{l}, var{l} in self.cache, earlier entries kept.
-4. pass_through (hidden): the last layer and use_batch_norm=False return Z.
-5. normalised_statistics (hidden, Hypothesis): per-feature mean = beta,
+4. last_layer_passes_z_through: the last layer returns Z (use_batch_norm=True).
+5. batch_norm_off_passes_z_through: use_batch_norm=False returns Z in every layer. Two
+   checks, both public: the contract's two pass-through conditions are independent, and a
+   literal reading that joins them with `and` fails both here, not only at grading.
+6. normalised_statistics (hidden, Hypothesis): per-feature mean = beta,
    std = |gamma| * sqrt(var / (var + epsilon)) (biased var).
-6. shift_and_scale_invariance (hidden, Hypothesis): a per-feature shift and positive
+7. shift_and_scale_invariance (hidden, Hypothesis): a per-feature shift and positive
    scale of Z leaves the 'train' output alone (epsilon 1e-12, so it is exact to 1e-8).
-7. constant_feature (hidden, Hypothesis): a constant feature gives beta, finite, also
+8. constant_feature (hidden, Hypothesis): a constant feature gives beta, finite, also
    for a batch of one example.
-8. network_gradients (hidden): the kit network's gradients (its backward pass reads
+9. network_gradients (hidden): the kit network's gradients (its backward pass reads
    this cache) equal central finite differences of its cost.
 
 Decisions the contract leaves open: 'test' mode must leave the running statistics,
@@ -32,7 +35,8 @@ from hypothesis import strategies as st
 from autograder.references import part6_batchnorm as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
-from autograder.checks.common import ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case, run_property
+from autograder.checks.common import (ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case,
+                                      run_property, subject)
 
 FD_ATOL = 1e-8  # finite differences' rounding (~1e-10) and the ~0 true gradient of biases before batch norm
 
@@ -233,7 +237,9 @@ TRAIN_CASES = (  # layer_dims, layer, m, momentum, epsilon
 
 @check("part6", "train_mode_matches_keras",
        "In 'train' mode, the output and the updated running statistics equal those of "
-       "keras.layers.BatchNormalization(momentum, epsilon) called with training=True on Z.T.")
+       "keras.layers.BatchNormalization(momentum, epsilon) called with training=True on Z.T.",
+       contract=('This is keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon) '
+                "applied to Z.T, with training=True for 'train' and training=False for 'test'."))
 def train_mode_matches_keras(student, ctx):
     rng = ctx.rng("cases")
     for spec in TRAIN_CASES:
@@ -261,7 +267,9 @@ TEST_CASES = (
 
 @check("part6", "test_mode_matches_keras",
        "In 'test' mode, the output equals keras.layers.BatchNormalization's with training=False "
-       "(the running statistics), and nothing changes: running statistics, gamma, beta and Z.")
+       "(the running statistics), and nothing changes: running statistics, gamma, beta and Z.",
+       contract=("'test': normalise with self.running_mean[l] and self.running_var[l] instead of the batch"
+                ' statistics, then scale and shift the same way; change nothing'))
 def test_mode_matches_keras(student, ctx):
     rng = ctx.rng("cases")
     for spec in TEST_CASES:
@@ -293,7 +301,9 @@ def _test_case(student, case):
 
 @check("part6", "cache_for_backward",
        "In 'train' mode, self.cache gets Z_norm{l} (n_l, m), mu{l} (n_l, 1) and var{l} (n_l, 1) "
-       "(the biased variance), and keeps the entries already in it.")
+       "(the biased variance), and keeps the entries already in it.",
+       contract=("Add self.cache['Z_norm{l}'] (n_l, m), self.cache['mu{l}'] and self.cache['var{l}'] (n_l,"
+                ' 1) for backward_propagation, keeping every entry already in self.cache.'))
 def cache_for_backward(student, ctx):
     rng = ctx.rng("cases")
     case = make_case(rng, (3, 4, 4, 4, 1), 2, 5, 0.8, 0.1)
@@ -338,21 +348,38 @@ def _cache_case(student, case, earlier):
 
 # -- 4. pass-through ------------------------------------------------------------------------------------
 
-@check("part6", "pass_through",
-       "The last layer, and every layer when use_batch_norm is False, return Z unchanged and leave the "
-       "running statistics alone, in both modes.", hidden=True)
-def pass_through(student, ctx):
+@check("part6", "last_layer_passes_z_through",
+       "The last layer returns Z unchanged and leaves the running statistics alone, in both modes, "
+       "with use_batch_norm=True (the usual case).",
+       contract=('The last layer (layer_num == self.num_layers) is never normalised, whatever '
+                 'self.use_batch_norm is: return Z unchanged and change nothing.'))
+def last_layer_passes_z_through(student, ctx):
     rng = ctx.rng("cases")
     last = make_case(rng, (3, 4, 4, 1), 3, 5, 0.8, 0.1)
+    for mode in ("train", "test"):
+        fixed_case(describe(last, mode),
+                   functools.partial(_pass_case, student, last, mode, "last_layer_normalised"))
+    _normalises_too(student, rng)
+
+
+@check("part6", "batch_norm_off_passes_z_through",
+       "With use_batch_norm=False, every layer (hidden ones included) returns Z unchanged and leaves "
+       "the running statistics alone, in both modes.",
+       contract=('When self.use_batch_norm is False, no layer is normalised: return Z unchanged and '
+                 'change nothing.'))
+def batch_norm_off_passes_z_through(student, ctx):
+    rng = ctx.rng("off")
     off = make_case(rng, (3, 4, 4, 1), 1, 5, 0.8, 0.1, use_batch_norm=False)
-    runs = [(last, "train", "last_layer_normalised"), (last, "test", "last_layer_normalised")]
     for layer, mode in ((1, "train"), (2, "test"), (3, "train")):
         case = off.with_Z(np.round(rng.normal(size=(off.layer_dims[layer], 5)) * 2, 2), layer)
-        runs.append((case, mode, "use_batch_norm_ignored"))
-    for case, mode, mistake in runs:
-        fixed_case(describe(case, mode), functools.partial(_pass_case, student, case, mode, mistake))
-    # Passing Z through earns the point only from code that also normalises where it must:
-    # a stub that always returns Z does not get it for free.
+        fixed_case(describe(case, mode),
+                   functools.partial(_pass_case, student, case, mode, "use_batch_norm_ignored"))
+    _normalises_too(student, rng)
+
+
+def _normalises_too(student, rng):
+    """Passing Z through earns a point only from code that also normalises where it must:
+    a stub that always returns Z does not get it for free."""
     normalised = make_case(rng, (3, 4, 4, 1), 1, 5, 0.8, 0.1)
     fixed_case(describe(normalised, "train"), functools.partial(_normalises, student, normalised))
 
@@ -433,7 +460,7 @@ def _finite_output(got, case):
         expect_array(name, out, np.zeros(case.Z.shape))  # raises, naming what is wrong
     if not np.isfinite(out).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise CheckFailed(f"`{name}` contains {out[index]} at index {index}; expected finite values.",
+        raise CheckFailed(f"{subject(name)} contains {out[index]} at index {index}; expected finite values.",
                           "not_finite")
     return out
 
@@ -451,7 +478,9 @@ def _name_by_mirror(case, mode, out, text):
 
 @check("part6", "normalised_statistics",
        "In 'train' mode, each feature of the output has mean beta and (biased) standard deviation "
-       "|gamma| * sqrt(var / (var + epsilon)), on random batches.", hidden=True)
+       "|gamma| * sqrt(var / (var + epsilon)), on random batches.", hidden=True,
+       contract=('normalise each feature (row) over the m examples of the batch, with the biased variance '
+                '(divide by m, like np.var):'))
 def normalised_statistics(student, ctx):
     run_property(ctx, property_cases(), functools.partial(_statistics, student),
                  lambda case: describe(case, "train"))
@@ -497,7 +526,8 @@ def invariance_cases(draw):
 
 @check("part6", "shift_and_scale_invariance",
        "In 'train' mode, shifting each feature of Z by a constant and scaling it by a positive factor "
-       "leaves the output unchanged (epsilon = 1e-12).", hidden=True)
+       "leaves the output unchanged (epsilon = 1e-12).", hidden=True,
+       contract='Z_norm = (Z - mu) / np.sqrt(var + self.epsilon)')
 def shift_and_scale_invariance(student, ctx):
     def describe_pair(example):
         case, _, shifts, scales = example
@@ -525,7 +555,9 @@ def _invariance(student, example):
 
 @check("part6", "constant_feature",
        "In 'train' mode, a feature that is constant over the batch (or a batch of one example) gives "
-       "finite values equal to beta, and finite running statistics.", hidden=True)
+       "finite values equal to beta, and finite running statistics.", hidden=True,
+       contract=('A feature that is constant over the batch (a batch of one example included) has var = 0,'
+                ' so its Z_norm is 0 and its output is beta: never NaN.'))
 def constant_feature(student, ctx):
     run_property(ctx, property_cases(min_m=1, max_m=6, constant=True, epsilons=(1e-5, 1e-8, 1e-3)),
                  functools.partial(_constant, student), lambda case: describe(case, "train"))
@@ -574,7 +606,9 @@ def _constant(student, case):
 @check("part6", "network_gradients",
        "The kit's BatchNormNetwork, using your batch_normalize, has the output and gradients (dW, db, "
        "dgamma, dbeta; its backward pass reads your cache) given by finite differences of its cost.",
-       hidden=True)
+       hidden=True,
+       contract=("The kit's backward_propagation reads these entries, so they must be the values this "
+                'output was computed from.'))
 def network_gradients(student, ctx):
     rng = ctx.rng("network")
     layer_dims, activation, momentum, epsilon, m = (3, 4, 3, 1), "tanh", 0.8, 0.01, 6

@@ -13,9 +13,11 @@ Checks, in the order students see them:
 2. thresholds_used: the same with thresholds passed positionally.
 3. gradient_norms_and_flow_ratio: gradient_norms = {'layer_l': float}, flow_ratio = first / last.
 4. fresh_forward_pass (hidden): forward_propagation(X) on the X given, before backward_propagation.
-5. recommendations (hidden): non-empty strings; clipping advice when a layer explodes;
+5. healthy_network_recommendation: an all-healthy network still gets a recommendation
+   (the contract says so; returning [] there is the plausible literal reading it rules out).
+6. recommendations (hidden): non-empty strings; clipping advice when a layer explodes;
    activation / initialization / normalization advice when one vanishes.
-6. zero_gradient_edge_cases (hidden): all-zero dW (flow_ratio inf, also 0/0), first layer
+7. zero_gradient_edge_cases (hidden): all-zero dW (flow_ratio inf, also 0/0), first layer
    zero (flow_ratio 0), a single layer (flow_ratio 1).
 
 Boundaries: the contract says `< threshold_vanishing` and `> threshold_exploding`. Drawn
@@ -222,7 +224,8 @@ DEEP_KINDS = ("vanishing",) * 4 + ("healthy",) * 4 + ("exploding", "exploding", 
 
 @check("part9", "classification",
        "Each layer is in exactly one of vanishing_layers, healthy_layers, exploding_layers (numbered from "
-       "1, ascending), by the Frobenius norm of its dW, with the default thresholds.")
+       "1, ascending), by the Frobenius norm of its dW, with the default thresholds.",
+       contract='lists of layer numbers (ints, 1-based, ascending); every layer is in exactly one list')
 def classification(student, ctx):
     rng = ctx.rng("deep")
     deep = make_network(rng, [3] + [2] * 10 + [1], DEEP_KINDS, rng.uniform(0.1, 0.9, size=11))
@@ -236,7 +239,9 @@ def classification(student, ctx):
 
 @check("part9", "thresholds_used",
        "The thresholds passed in (threshold_vanishing, threshold_exploding, positionally) are the ones "
-       "the layers are classified by.")
+       "the layers are classified by.",
+       contract=('Classify with the thresholds passed in (threshold_vanishing, threshold_exploding), '
+                'whatever their values.'))
 def thresholds_used(student, ctx):
     rng = ctx.rng("fixed")
     net = make_network(rng, [3, 4, 3, 1], ("healthy", "exploding", "vanishing"), (0.9, 0.1, 0.5), (0.001, 10.0))
@@ -295,7 +300,8 @@ def expect_norms_and_ratio(answer, net):
 
 @check("part9", "gradient_norms_and_flow_ratio",
        "gradient_norms maps 'layer_l' to the Frobenius norm of dW{l} (a number) and flow_ratio is the "
-       "norm of layer 1 divided by that of the last layer.")
+       "norm of layer 1 divided by that of the last layer.",
+       contract="'flow_ratio': float, the norm of layer 1 divided by the norm of the last layer")
 def gradient_norms_and_flow_ratio(student, ctx):
     run_property(ctx, networks(), lambda net: expect_norms_and_ratio(call(student, net), net), describe)
 
@@ -304,7 +310,9 @@ def gradient_norms_and_flow_ratio(student, ctx):
 
 @check("part9", "fresh_forward_pass",
        "The diagnosis runs network.forward_propagation(X) on the X it was given, then "
-       "network.backward_propagation(X, Y), so it diagnoses the gradients of (X, Y).", hidden=True)
+       "network.backward_propagation(X, Y), so it diagnoses the gradients of (X, Y).", hidden=True,
+       contract=('Runs a fresh network.forward_propagation(X) and network.backward_propagation(X, Y) '
+                '(never reuse gradients of an earlier batch)'))
 def fresh_forward_pass(student, ctx):
     rng = ctx.rng("fixed")
     for kinds, thresholds in ((("vanishing", "healthy", "exploding"), None),
@@ -343,8 +351,44 @@ def _fresh_case(student, net):
 
 # -- recommendations ------------------------------------------------------------------------------------------
 
+HEALTHY = "A healthy network gets at least one recommendation too (for example that the gradient flow " \
+          "looks healthy): recommendations is never empty."
+
+
+@check("part9", "healthy_network_recommendation",
+       "A network whose layers are all healthy still gets a non-empty list of non-empty recommendations.",
+       contract=HEALTHY)
+def healthy_network_recommendation(student, ctx):
+    rng = ctx.rng("healthy")
+    for layer_dims in ([3, 4, 1], [3, 4, 3, 1]):
+        kinds = ("healthy",) * (len(layer_dims) - 1)
+        net = make_network(rng, layer_dims, kinds, rng.uniform(0.2, 0.8, size=len(kinds)), stale_differs=False)
+        fixed_case(describe(net), functools.partial(_healthy_case, student, net))
+
+
+def _healthy_case(student, net):
+    # Only emptiness is graded here: a list of the wrong kind costs the (hidden) recommendations
+    # check, not this one too.
+    items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
+    if items is None or (type(items) in (list, tuple, str) and not items):
+        _fail(f"`recommendations` is empty for a network whose layers are all healthy. The docstring says: "
+              f"\"{HEALTHY}\"", "missing_recommendations")
+
+
+def _recommendation_list(student, net):
+    """The recommendations, checked to be a list of non-empty strings (possibly empty)."""
+    items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
+    if type(items) not in (list, tuple):
+        raise CheckFailed(f"`recommendations` should be a list of strings, got {kind(items)}.", "wrong_type")
+    for item in items:
+        if type(item) is not str or not item.strip():
+            _fail(f"`recommendations` should hold non-empty strings; it holds {item!r}.",
+                  "missing_recommendations")
+    return items
+
+
+# The all-healthy case is the public check above; these grade the advice itself.
 RECOMMENDATION_CASES = (  # layer_dims, kinds
-    ([3, 4, 1], ("healthy", "healthy")),
     ([3, 4, 3, 1], ("healthy", "vanishing", "healthy")),
     ([3, 4, 3, 1], ("healthy", "healthy", "exploding")),
     ([3, 4, 3, 2, 1], ("vanishing", "healthy", "exploding", "healthy")),
@@ -354,7 +398,10 @@ RECOMMENDATION_CASES = (  # layer_dims, kinds
 @check("part9", "recommendations",
        "recommendations is a non-empty list of non-empty strings, advising gradient clipping when a layer "
        "explodes and a ReLU-family activation, Xavier/He initialization or batch normalization when one "
-       "vanishes.", hidden=True)
+       "vanishes.", hidden=True,
+       contract=('When any layer explodes, one recommendation mentions gradient clipping (the word '
+                '"clipping"). When any layer vanishes, one mentions a ReLU-family activation, Xavier/He '
+                'initialization or (batch) normalization.'))
 def recommendations(student, ctx):
     rng = ctx.rng("fixed")
     for layer_dims, kinds in RECOMMENDATION_CASES:
@@ -363,15 +410,9 @@ def recommendations(student, ctx):
 
 
 def _recommendation_case(student, net):
-    items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
-    if type(items) not in (list, tuple):
-        raise CheckFailed(f"`recommendations` should be a list of strings, got {kind(items)}.", "wrong_type")
+    items = _recommendation_list(student, net)
     if not items:
         _fail("`recommendations` is empty.", "missing_recommendations")
-    for item in items:
-        if type(item) is not str or not item.strip():
-            _fail(f"`recommendations` should hold non-empty strings; it holds {item!r}.",
-                  "missing_recommendations")
     expected = net.expected()
     text = " ".join(items)
     if expected["exploding_layers"] and not CLIPPING.search(text):
@@ -395,7 +436,8 @@ EDGE_CASES = (  # layer_dims, kinds
 
 @check("part9", "zero_gradient_edge_cases",
        "A layer whose dW is all zeros is vanishing; flow_ratio is inf when the last layer's norm is 0 "
-       "(even if the first is 0 too), 0 when only the first is, and 1 for a single layer.", hidden=True)
+       "(even if the first is 0 too), 0 when only the first is, and 1 for a single layer.", hidden=True,
+       contract="(float('inf') when the last layer's norm is 0, even if layer 1's is 0 too)")
 def zero_gradient_edge_cases(student, ctx):
     rng = ctx.rng("fixed")
     for layer_dims, kinds in EDGE_CASES:

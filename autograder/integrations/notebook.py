@@ -1,6 +1,12 @@
 """The notebook's test cells: `check_part("part2")` grades that part's stub
 with the same checks, the same isolated worker and the same points as
-`make grade`, and shows feedback under the cell.
+`make grade`, and shows feedback under the cell: as the cell's last line it returns a
+PartResult, whose output is the feedback table (text/html) with the score alone as its
+text/plain. So the score shows once, and nbgrader, which reads a test cell's score from
+that text/plain, still gets it. The released cell has only the public call; the
+autograder's version adds `check_part(part, hidden=True)` as its last line (a hidden
+test), whose result is then the one shown and scored. (Issue 12 moves scoring out of
+the kernel; the cells keep this shape either way.)
 
 While a student works, the code graded is what this kernel has executed
 (IPython's input history), taken through the same extraction as `make grade`
@@ -18,7 +24,7 @@ import hashlib
 import io
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -32,27 +38,64 @@ from autograder.pipeline.load import Submission
 _CACHE = {}  # (statements digest, seed, part, check) -> Outcome: public and hidden runs share work
 
 
+# Inline styles only: JupyterLab, Notebook 7 and VS Code style output HTML with their own CSS
+# (right-aligned table cells, `pre` that breaks words anywhere), and an inline style is the one
+# thing no host stylesheet overrides. overflow-wrap: anywhere breaks a token only when it cannot
+# fit on a line by itself, so numbers stay whole; word-break: break-all would split them.
+_TEXT = "text-align:left;word-break:normal;overflow-wrap:anywhere;"
+_BOX = f"{_TEXT}max-width:100%;box-sizing:border-box;font-family:system-ui,sans-serif;line-height:1.4"
+_CELL = f"{_TEXT}vertical-align:top;padding:2px 8px 2px 0;border:none;white-space:normal"
+_PRE = (f"{_TEXT}white-space:pre-wrap;margin:2px 0 8px;padding:6px 8px;background:rgba(127,127,127,.08);"
+        "border:none;border-radius:4px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+        "font-size:0.92em;overflow-x:visible")
+
+
 @dataclass
 class PartResult:
+    """One part's feedback. In a notebook its output is the feedback table (text/html) and,
+    as text/plain, the score alone: nbgrader reads a test cell's score from that text, and a
+    front-end shows the table, so the score appears once, in the table's header."""
+
     part: str
     title: str
     score: float
     max_score: float
     public_only: bool
     rows: list  # (check name, passed, points earned, points, feedback, hidden)
+    skipped: list = field(default_factory=list)  # names of checks that did not run to the end
+
+    def header(self):
+        """The header, e.g. "public checks: 5/5 passed (5 of 10 points); 5 more points from hidden
+        checks at grading": what passed, the score, and what the hidden checks add."""
+        passed = sum(1 for _, ok, *_ in self.rows if ok)
+        which = "public checks" if self.public_only else "all checks"
+        text = f"{which}: {passed}/{len(self.rows)} passed ({self.score:g} of {self.max_score:g} points)"
+        rest = self.max_score - sum(pts for _n, _o, _g, pts, _t, _h in self.rows)
+        if self.public_only and rest > 0:
+            text += f"; {rest:g} more points from hidden checks at grading"
+        return text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self._repr_html_(), "text/plain": f"{self.score:g}"}
 
     def _repr_html_(self):
-        body = "".join(
-            f"<tr><td style='color:{'#1a7f37' if ok else '#cf222e'};font-weight:600'>"
-            f"{'pass' if ok else 'fail'}</td><td>{escape(name)}</td><td>{got:g} / {pts:g}</td>"
-            f"<td><pre style='white-space:pre-wrap;margin:0'>{escape(text)}</pre></td></tr>"
-            for name, ok, got, pts, text, _ in self.rows)
-        return (f"<b>{escape(self.title)}: {self.score:g} / {self.max_score:g}</b>"
-                f"<table><tr><th>result</th><th>check</th><th>points</th><th>feedback</th></tr>{body}</table>"
-                f"<p>{escape(self._footer())}</p>")
+        rows = []
+        for name, ok, got, pts, text, _ in self.rows:
+            colour = "#1a7f37" if ok else "#cf222e"
+            rows.append(f"<tr><td style='{_CELL};color:{colour};font-weight:600'>{'pass' if ok else 'fail'}</td>"
+                        f"<td style='{_CELL};font-family:ui-monospace,monospace'>{_breakable(name)}</td>"
+                        f"<td style='{_CELL};white-space:nowrap'>{got:g} / {pts:g}</td></tr>")
+            if not ok:
+                rows.append(f"<tr><td colspan='3' style='{_CELL}'><pre style='{_PRE}'>{escape(text)}</pre></td></tr>")
+        head = "".join(f"<th style='{_CELL};font-weight:600'>{h}</th>" for h in ("result", "check", "points"))
+        return (f"<div class='gradlab-feedback' style='{_BOX}'>"
+                f"<p style='{_TEXT};margin:0 0 6px'><b>{escape(self.title)}</b> &mdash; {escape(self.header())}</p>"
+                f"<table style='{_TEXT};border-collapse:collapse;margin:0;table-layout:auto;width:auto;"
+                f"max-width:100%'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+                f"<p style='{_TEXT};margin:6px 0 0'>{escape(self._footer())}</p></div>")
 
-    def __repr__(self):
-        lines = [f"{self.title}: {self.score:g} / {self.max_score:g}"]
+    def __str__(self):
+        lines = [f"{self.title} - {self.header()}"]
         for name, ok, got, pts, text, _ in self.rows:
             lines.append(f"  [{'pass' if ok else 'FAIL'}] {name} ({got:g}/{pts:g})")
             if not ok:
@@ -61,28 +104,31 @@ class PartResult:
         return "\n".join(lines)
 
     def _footer(self):
-        if not self.public_only:
-            return "All checks of this part ran."
-        rest = self.max_score - sum(pts for *_, pts, _t, _h in self.rows)
-        return (f"These are the public checks. Hidden checks worth {rest:g} more points run when "
-                "your notebook is graded; they test the same contract on other inputs.")
+        which = "public checks" if self.public_only else "checks"
+        if self.skipped:
+            text = f"Not run to the end: {', '.join(self.skipped)} (see their feedback above)."
+        else:
+            text = f"All {len(self.rows)} {which} of this part ran."
+        if self.public_only:
+            text += (" Hidden checks run when your notebook is graded; they test the same contract "
+                     "(the docstring) on other inputs.")
+        return text
+
+
+def _breakable(name):
+    """A check's name that a narrow screen wraps after an underscore, not mid-word."""
+    return escape(name).replace("_", "_<wbr>")
 
 
 def check_part(part, hidden=False, grading_path=config.DEFAULT_PATH):
-    """Grade `part` (e.g. "part2") of this notebook, display the feedback, return the result.
+    """Grade `part` (e.g. "part2") of this notebook and return the result.
 
     hidden=False runs the public checks; hidden=True (the autograder's version of
-    the cell) runs all of them."""
+    the cell) runs all of them. The result is what a test cell shows: as its last line the
+    cell displays the feedback table, and nbgrader reads the score from it."""
     stdout = sys.stdout
     with _stderr_to(stdout):
-        result = _grade_part(part, hidden, grading_path)
-    try:
-        from IPython.display import display
-
-        display(result)
-    except ImportError:
-        print(repr(result))
-    return result
+        return _grade_part(part, hidden, grading_path)
 
 
 def _grade_part(part, hidden, grading_path):
@@ -98,30 +144,65 @@ def _grade_part(part, hidden, grading_path):
     if todo:
         supply = WorkerSupply(grading.limits, hide=[str(config.REPO), os.getcwd()], warm=False)
         try:
-            graded = grade(statements, todo, grading, release.kit_statements(grading), supply, parts=[part])
+            missing = None if _autograding(grading) else _missing_text(grading, part)
+            graded = grade(statements, todo, grading, release.kit_statements(grading), supply, parts=[part],
+                           missing_text=missing)
         finally:
             supply.close()
         for outcome in graded.outcomes:
             _CACHE[keys[outcome.name]] = outcome
     points = grading.parts[part].checks
-    rows = []
+    rows, skipped = [], []
     for c in chosen:
         outcome = _CACHE[keys[c.name]]
         rows.append((c.name, outcome.passed, points[c.name] if outcome.passed else 0, points[c.name],
                      outcome.feedback, c.hidden))
+        if outcome.mistake in ("skipped", "timeout", "crash"):
+            skipped.append(c.name)
     score = round(sum(r[2] for r in rows), 6)
-    return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows)
+    return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows,
+                      skipped)
+
+
+def _missing_text(grading, part):
+    """What to do when this kernel has not defined the part's stub: most often its cell exists
+    but has not run since the kernel started (or restarted)."""
+    where = grading.parts[part].title.split(":")[0]  # "Part 2"
+
+    def text(stub):
+        if _notebook_defines(grading, stub) is False:
+            return (f"`{stub}` is not defined in your notebook, so this check could not run: "
+                    f"its cell in {where} seems to be missing.")
+        return (f"`{stub}` is not defined in this kernel yet (a restarted kernel forgets every cell run "
+                f"before): run the cell that defines `{stub}` ({where}) first, then this cell again.")
+    return text
+
+
+def _notebook_defines(grading, stub):
+    """True/False: the notebook file next to this kernel defines `stub`; None: no such file."""
+    notebook = Path.cwd() / grading.notebook
+    try:
+        import nbformat
+
+        cells = nbformat.read(notebook, as_version=4).cells
+    except Exception:  # no notebook here, or not readable: nothing to tell
+        return None
+    return any(c.cell_type == "code" and f"def {stub}(" in c.source for c in cells)
 
 
 def _graded_statements(grading):
     """The statements to grade: the autograded notebook file, else this kernel's history."""
-    notebook = Path.cwd() / grading.notebook
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and notebook.is_file():
+    if _autograding(grading):
         from autograder.pipeline.prepare import prepare  # make grade's steps; the fingerprint is unused here
 
-        return prepare(Submission("autograde", notebook), grading, "").statements
+        return prepare(Submission("autograde", Path.cwd() / grading.notebook), grading, "").statements
     statements, _problems = extract(_executed_cells())
     return statements
+
+
+def _autograding(grading):
+    """True under `nbgrader autograde`, where the notebook file, not this kernel, is graded."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde" and (Path.cwd() / grading.notebook).is_file()
 
 
 def _executed_cells():

@@ -2,9 +2,11 @@
 
 Runs in a grading process (which has TensorFlow and the references loaded);
 the student's code runs only in the worker. Each check gets a live worker
-with the submission loaded: after a crash the worker is restarted for the
-next check, after a timeout (or a second crash) the rest of that part is
-skipped (a stub that loops forever would otherwise cost minutes per check).
+with the submission loaded: after a crash or a timeout the worker is restarted
+for the next check. A timeout costs its own check only: the part's other checks
+still run (independent behaviours keep their points) until the part has used its
+time budget (its share of `submission_timeout`), so a stub that loops forever
+cannot cost minutes per check; a second crash skips the rest of the part.
 
 What the sandbox refused or noticed (a process started, a write outside the
 scratch folder, a timeout, a crash, output over the limit, memory) becomes an
@@ -69,14 +71,20 @@ class WorkerSupply:
             self._forks.close()
 
 
-def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
+def grade(statements, checks, grading, kit, supply, parts=None, probe=None, missing_text=None):
     """Run every check (of `parts`, default all) on one submission's statements.
 
     probe(student, stubs, parts) -> dict, if given, runs last and collects data for
-    the feedback page's plots (it affects no score)."""
+    the feedback page's plots (it affects no score). missing_text(stub) -> str, if given,
+    tells the student what to do when a stub is not defined (the notebook knows better
+    than a file: the cell may exist but not have run in this kernel)."""
     started = time.monotonic()
     deadline = started + grading.limits.submission_timeout
     limits = grading.limits
+    graded_parts = {c.part for c in checks if not parts or c.part in parts}
+    part_budget = limits.submission_timeout / max(1, len(graded_parts))
+    part_deadlines = {}  # part -> when its time budget ends (from its first check)
+    timeouts = {}        # part -> names of its checks that timed out
     errors, outcomes, artifacts = [], [], {}
     notes = []          # sandbox notes, in the order they happened, each once
     printed = []
@@ -88,7 +96,9 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
             if parts and check.part not in parts:
                 continue
             t0 = time.monotonic()
-            reason = _skip_reason(check, stubs, stopped_parts, deadline)
+            part_deadlines.setdefault(check.part, t0 + part_budget)
+            reason = (_skip_reason(check, stubs, stopped_parts, deadline, missing_text)
+                      or _over_budget(check.part, timeouts, part_deadlines))
             if reason:
                 outcomes.append(Outcome(check.part, check.name, False, reason, "skipped"))
                 continue
@@ -96,9 +106,11 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
                 _retire(worker, limits, printed, notes)
                 worker, stubs = _fresh_worker(supply, kit, statements, limits, errors, notes)
             ctx = Context(grading.seed, check.part, check.name, grading.max_examples)
-            outcome = _run(check, Student(worker, limits.call_timeout), ctx, stopped_parts)
+            outcome = _run(check, Student(worker, limits.call_timeout), ctx)
             outcome.seconds = time.monotonic() - t0
             outcomes.append(outcome)
+            if outcome.mistake == "timeout":
+                timeouts.setdefault(check.part, []).append(check.name)
             if worker.dead:  # it was live when the check began: this check is what it died of
                 _note_problem(check.part, worker, limits, notes, crashes, stopped_parts)
             if outcome.mistake == "grader_error":
@@ -107,7 +119,7 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None):
                 artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
         # A submission whose definitions could not be loaded has nothing to plot.
         # A stub that timed out would only time out again: its part gets no plot.
-        plottable = {stub: ok and not any(PART_STUBS[p] == stub for p in stopped_parts)
+        plottable = {stub: ok and not any(PART_STUBS[p] == stub for p in (*stopped_parts, *timeouts))
                      for stub, ok in stubs.items()}
         if probe and stubs and time.monotonic() < deadline:
             artifacts.update(_probe(probe, supply, worker, kit, statements, limits, plottable, parts, notes))
@@ -188,20 +200,30 @@ def _fresh_worker(supply, kit, statements, limits, errors, notes):
     return worker, ({str(k): v is True for k, v in stubs.items()} if type(stubs) is dict else {})
 
 
-def _skip_reason(check, stubs, stopped_parts, deadline):
+def _skip_reason(check, stubs, stopped_parts, deadline, missing_text=None):
     stub = PART_STUBS[check.part]
     if check.part in stopped_parts:
         return f"Skipped: {stopped_parts[check.part]}"
     if time.monotonic() > deadline:
         return "Skipped: the submission used up its total time for checks."
     if stubs and not stubs.get(stub, False):
+        if missing_text:
+            return missing_text(stub)
         return f"`{stub}` is not defined in your notebook, so this check could not run."
     if not stubs:
         return "Your definitions could not be loaded, so this check could not run."
     return ""
 
 
-def _run(check, student, ctx, stopped_parts):
+def _over_budget(part, timeouts, part_deadlines):
+    """Why a check is skipped after timeouts used up its part's time budget, else ""."""
+    if part in timeouts and time.monotonic() > part_deadlines[part]:
+        return (f"Skipped: this part used up its time budget after calls timed out "
+                f"({', '.join(timeouts[part])}).")
+    return ""
+
+
+def _run(check, student, ctx):
     try:
         check.function(student, ctx)
         return Outcome(check.part, check.name, True, "Passed.")
@@ -212,8 +234,6 @@ def _run(check, student, ctx, stopped_parts):
     except StudentError as error:
         return Outcome(check.part, check.name, False, student_error_feedback(error), "raised")
     except WorkerProblem as problem:
-        if problem.kind == "timeout":
-            stopped_parts[check.part] = f"an earlier check of this part timed out ({check.name})."
         return Outcome(check.part, check.name, False, f"This check was stopped: {problem}.", problem.kind)
     except Exception as bug:  # a fault of the grader, not of the student: reported as such
         return Outcome(check.part, check.name, False,

@@ -14,11 +14,20 @@ import numpy as np
 _TF = None
 
 
+def quiet_tensorflow_start():
+    """Set, before TensorFlow is imported, what keeps its start-up off stderr. In TF 2.21
+    TF_CPP_MIN_LOG_LEVEL alone no longer does: the oneDNN notice is logged before absl is
+    initialised (and then absl warns about that too); TF_ENABLE_ONEDNN_OPTS=0 removes that
+    notice at its source (the references are float64, where oneDNN's reordering is moot)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
 def tensorflow():
     """The tensorflow module, imported once, logging silenced, TF32 off."""
     global _TF
     if _TF is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        quiet_tensorflow_start()
         import tensorflow as tf  # noqa: PLC0415 - heavy: only grading processes pay for it
 
         tf.get_logger().setLevel("ERROR")
