@@ -188,13 +188,71 @@ def expect_dict(name, value, keys=None):
     return value
 
 
-def expect_number(name, value):
-    """`value` must be a real number (Python or NumPy scalar, or a 0-d/1-element array)."""
+def expect_number(name, value, finite=False, nonfinite=None):
+    """`value` must be a real number (Python or NumPy scalar, or a 0-d/1-element array); returns a float.
+
+    finite: also refuse inf and NaN; nonfinite(value) -> (text, mistake id) or None names a
+    known cause (a part's own knowledge, such as 0 / 0 for all-zero gradients)."""
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-        return float(value.reshape(()))
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(value)
-    raise CheckFailed(f"{subject(name)} should be a number, got {kind(value)}.", "wrong_type")
+        value = value.reshape(())[()]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"{subject(name)} should be a number, got {kind(value)}.", "wrong_type")
+    value = float(value)
+    if finite and not np.isfinite(value):
+        known = nonfinite(value) if nonfinite else None
+        if known:
+            raise CheckFailed(*known)
+        raise CheckFailed(f"{subject(name)} is {value}; expected a finite number.", "not_finite")
+    return value
+
+
+def expect_array_form(name, got, shape, *, shape_note="", known_shape=None, nonfinite=None, expected=None):
+    """An array the student returned, checked in the fixed order: None -> type -> shape ->
+    dtype (float64) -> finite. The values are the caller's (or expect_array's) to compare.
+
+    shape_note: said after the expected shape ("(the shape of `W1`)"); known_shape(got) ->
+    (hint, mistake id) or None names a part's known mistake behind a wrong shape, tried before
+    the generic ones (transposed, keepdims dropped); nonfinite(got, index) -> (text, mistake id)
+    or None does the same for an inf or NaN; expected: the reference, quoted at a bad entry."""
+    if got is None:
+        raise CheckFailed(f"{subject(name)} is None; expected an array of shape {shape}.", "missing")
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"{subject(name)} should be a NumPy array of shape {shape}, got {kind(got)}.",
+                          "wrong_type")
+    if got.shape != shape:
+        text = f"{subject(name)} has shape {got.shape}, expected {shape}{shape_note}."
+        known = known_shape(got) if known_shape else None
+        if known is None and got.ndim == 2 and got.shape == shape[::-1]:
+            known = (" It looks transposed.", "transpose")
+        elif known is None and got.ndim == 1 and len(shape) == 2 and got.size == shape[0] * shape[1]:
+            known = (" Keep the second axis (keepdims=True).", "keepdims")
+        raise CheckFailed(text + known[0], known[1]) if known else CheckFailed(text, "wrong_shape")
+    if got.dtype != np.float64:
+        raise CheckFailed(f"{subject(name)} has dtype {got.dtype}, expected float64.", "wrong_dtype")
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        known = nonfinite(got, index) if nonfinite else None
+        if known:
+            raise CheckFailed(*known)
+        there = f" (expected {expected[index]:.6g} there)" if expected is not None else ""
+        raise CheckFailed(f"{subject(name)} contains {got[index]} at index {index}; expected finite "
+                          f"values{there}.", "not_finite")
+    return got
+
+
+def within(got, expected, rtol, atol):
+    """Elementwise: |got - expected| <= rtol * max(|got|, |expected|) + atol (symmetric, overflow-quiet)."""
+    with np.errstate(all="ignore"):
+        return np.abs(got - expected) <= rtol * np.maximum(np.abs(got), np.abs(expected)) + atol
+
+
+def worst_entry(got, expected, ok, atol):
+    """(index, relative error) of the largest mismatch among the entries `ok` marks False."""
+    with np.errstate(all="ignore"):
+        error = np.abs(got - expected) / np.maximum(np.maximum(np.abs(got), np.abs(expected)), atol)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(ok, 0, error)), got.shape))
+    return index, error[index]
 
 
 def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
@@ -202,31 +260,13 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
 
     `mistakes` is a sequence of Mistake records tried when the values differ.
     """
-    if got is None:
-        raise CheckFailed(f"{subject(name)} is None; expected an array of shape {expected.shape}.", "missing")
-    if type(got) is not np.ndarray:
-        raise CheckFailed(f"{subject(name)} should be a NumPy array, got {kind(got)}.", "wrong_type")
-    if got.shape != expected.shape:
-        hint, mistake = "", "wrong_shape"
-        if got.ndim == 2 and got.shape == expected.shape[::-1]:
-            hint, mistake = " It looks transposed.", "transpose"
-        elif got.ndim == 1 and expected.ndim == 2 and got.size == expected.size:
-            hint, mistake = " Keep the second axis (keepdims=True).", "keepdims"
-        raise CheckFailed(f"{subject(name)} has shape {got.shape}, expected {expected.shape}.{hint}", mistake)
-    if got.dtype != np.float64:
-        raise CheckFailed(f"{subject(name)} has dtype {got.dtype}, expected float64.", "wrong_dtype")
-    bad = ~np.isfinite(got)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"{subject(name)} contains {got[index]} at index {index}; expected finite values "
-                          f"(expected {expected[index]:.6g} there).", "not_finite")
-    close = np.isclose(got, expected, rtol=rtol, atol=atol)
+    expect_array_form(name, got, expected.shape, expected=expected)
+    close = within(got, expected, rtol, atol)
     if close.all():
         return
-    diff = np.abs(got - expected) / np.maximum(np.maximum(np.abs(got), np.abs(expected)), atol)
-    index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(close, 0, diff)), got.shape))
+    index, error = worst_entry(got, expected, close, atol)
     text = (f"{subject(name)} differs from the expected value: at index {index} you have {got[index]:.6g}, "
-            f"expected {expected[index]:.6g} (relative error {diff[index]:.2g}; "
+            f"expected {expected[index]:.6g} (relative error {error:.2g}; "
             f"{int((~close).sum())} of {got.size} entries differ).")
     mistake = identify(got, mistakes)
     if mistake:

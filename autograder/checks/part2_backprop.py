@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from autograder.references import part2_backprop as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
-from autograder.checks.common import FD_RTOL, fixed_case, kind, quiet_overflow, run_property
+from autograder.checks.common import (FD_RTOL, expect_array_form, expect_number, fixed_case, kind, quiet_overflow,
+                                      run_property, within, worst_entry)
 
 GRAD_RTOL = FD_RTOL  # 1e-5: relative error allowed between a gradient and its reference
 # Absolute floor, relative to the largest true gradient of the network. Hidden biases'
@@ -168,37 +169,26 @@ def check_structure(gradients, net):
 
 
 def check_array(name, got, shape, net):
-    l = int(name[2:])
-    if got is None:
-        raise CheckFailed(f"`{name}` is None; expected an array of shape {shape}.", "missing")
-    if type(got) is not np.ndarray:
-        if name.startswith("db") and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
-            raise CheckFailed(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.\n"
-                              f"Likely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
-        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {kind(got)}.", "wrong_type")
-    if got.shape != shape:
-        text = f"`{name}` has shape {got.shape}, expected {shape} (the shape of `{name[1:]}`)."
-        n, m = net.layer_dims[l], net.m
-        if name.startswith("dW") and got.shape == shape[::-1]:
-            raise CheckFailed(f"{text} It looks transposed.\nLikely mistake: {ref.MISTAKES['dW_transposed']}",
-                              "dW_transposed")
-        if name.startswith("dW") and got.shape == (n, n):
-            raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES['A_l_instead_of_A_prev']}",
-                              "A_l_instead_of_A_prev")
-        if name.startswith("db") and got.shape == (1, m):
-            raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
-        if name.startswith("db") and got.shape == (n, m):
-            raise CheckFailed(f"{text}\nLikely mistake: db is dZ not yet summed over the examples: "
-                              "np.sum(dZ, axis=1, keepdims=True) / m.", "db_not_summed")
-        if got.ndim == 1 and got.size == shape[0] * shape[1]:
-            raise CheckFailed(f"{text} Keep the second axis (keepdims=True).", "keepdims")
-        raise CheckFailed(text, "wrong_shape")
-    if got.dtype != np.float64:
-        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
-    bad = ~np.isfinite(got)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values.", "not_finite")
+    if name.startswith("db") and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
+        raise CheckFailed(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.\n"
+                          f"Likely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
+    expect_array_form(name, got, shape, shape_note=f" (the shape of `{name[1:]}`)",
+                      known_shape=lambda wrong: known_shape(name, wrong.shape, shape, net))
+
+
+def known_shape(name, got, shape, net):
+    """(hint, mistake id) of the known mistake behind a gradient of shape `got`, else None."""
+    n, m = net.layer_dims[int(name[2:])], net.m
+    if name.startswith("dW") and got == shape[::-1]:
+        return f" It looks transposed.\nLikely mistake: {ref.MISTAKES['dW_transposed']}", "dW_transposed"
+    if name.startswith("dW") and got == (n, n):
+        return f"\nLikely mistake: {ref.MISTAKES['A_l_instead_of_A_prev']}", "A_l_instead_of_A_prev"
+    if name.startswith("db") and got == (1, m):
+        return f"\nLikely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis"
+    if name.startswith("db") and got == (n, m):
+        return ("\nLikely mistake: db is dZ not yet summed over the examples: "
+                "np.sum(dZ, axis=1, keepdims=True) / m.", "db_not_summed")
+    return None
 
 
 # -- values ----------------------------------------------------------------------
@@ -211,8 +201,7 @@ def tolerance(expected):
 
 def close(got, expected, atol):
     """Elementwise: |got - expected| <= GRAD_RTOL * max(|got|, |expected|) + atol."""
-    with np.errstate(all="ignore"):
-        return np.abs(got - expected) <= GRAD_RTOL * np.maximum(np.abs(got), np.abs(expected)) + atol
+    return within(got, expected, GRAD_RTOL, atol)
 
 
 def same(got, expected, atol):
@@ -231,13 +220,11 @@ def check_values(gradients, expected, net, against):
     first = wrong[0]
     got, exp = gradients[first], expected[first]
     ok = close(got, exp, atol)
-    with np.errstate(all="ignore"):
-        error = np.abs(got - exp) / np.maximum(np.maximum(np.abs(got), np.abs(exp)), atol)
-    index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(ok, 0, error)), got.shape))
+    index, error = worst_entry(got, exp, ok, atol)
     l = int(first[2:])
     where = "the output layer" if l == net.L else f"layer {l}"
     text = (f"Compared with {against}, your `{first}` ({where}) is off: at index {index} you have "
-            f"{got[index]:.6g}, expected {exp[index]:.6g} (relative error {error[index]:.2g}; "
+            f"{got[index]:.6g}, expected {exp[index]:.6g} (relative error {error:.2g}; "
             f"{int((~ok).sum())} of {got.size} entries differ).")
     wrong_layers = sorted({int(k[2:]) for k in wrong}, reverse=True)
     right_layers = [l for l in range(net.L, 0, -1) if l not in wrong_layers]
@@ -423,7 +410,7 @@ def check_norms(out, net):
             raise CheckFailed(f"`{name}` is missing {', '.join(repr(k) for k in absent)}; it has "
                               f"{', '.join(repr(k) for k in entry) or 'no keys'}.", "missing_keys")
         for key in ("dW_norm", "db_norm", "dZ_norm"):
-            value = number(f"{name}['{key}']", entry[key])
+            value = expect_number(f"{name}['{key}']", entry[key], finite=True)
             right = true[l][key]
             accepted = [right, right / net.m] if key == "dZ_norm" else [right]
             if any(abs(value - a) <= GRAD_RTOL * max(abs(value), abs(a)) + GRAD_ATOL_MIN for a in accepted):
@@ -437,18 +424,6 @@ def check_norms(out, net):
             raise CheckFailed(text, "wrong_values")
 
 
-def number(name, value):
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-        value = value.reshape(())[()]
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
-    value = float(value)
-    if not np.isfinite(value):
-        raise CheckFailed(f"`{name}` is {value}; expected a finite number.", "not_finite")
-    return value
-
-
-@quiet_overflow
 def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
     """(mistake id, hint) of a known mistake that records `value` as layer l's `key`."""
     def near(a):

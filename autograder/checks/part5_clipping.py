@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from autograder.references import part5_clipping as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
-from autograder.checks.common import fixed_case, kind, quiet_overflow, run_property
+from autograder.checks.common import (expect_array_form, expect_number, fixed_case, kind, quiet_overflow, run_property,
+                                      within, worst_entry)
 
 CLIP_RTOL = 1e-5      # scaled values and norms after clipping (torch's 1e-6 epsilon fits, see above)
 NORM_RTOL = 1e-6      # the original norm: nothing there depends on an epsilon
@@ -125,38 +126,24 @@ def unpack(result, case):
 
 
 def check_array(name, got, shape, case):
-    if type(got) is not np.ndarray:
-        raise CheckFailed(f"`{name}` should be a NumPy array of shape {shape}, got {kind(got)}.", "wrong_type")
-    if got.shape != shape:
-        raise CheckFailed(f"`{name}` has shape {got.shape}, expected {shape} (the input's shape).", "wrong_shape")
-    if got.dtype != np.float64:
-        raise CheckFailed(f"`{name}` has dtype {got.dtype}, expected float64.", "wrong_dtype")
-    bad = ~np.isfinite(got)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        if ref.global_norm(case.gradients) == 0:
-            raise CheckFailed(f"`{name}` contains {got[index]} at index {index} for all-zero gradients.\n"
-                              f"Likely mistake: {ZERO_HINT}", "zero_norm_nan")
-        raise CheckFailed(f"`{name}` contains {got[index]} at index {index}; expected finite values.",
-                          "not_finite")
+    expect_array_form(name, got, shape, shape_note=" (the input's shape)",
+                      nonfinite=lambda wrong, index: zero_norm_nan(f"`{name}` contains {wrong[index]} at index "
+                                                                   f"{index}", case))
 
 
 ZERO_HINT = ("0 / 0: when every gradient is 0 the global norm is 0, and dividing by it gives NaN. "
              "Nothing needs scaling then: guard the division (scale only when norm > max_norm).")
 
 
+def zero_norm_nan(what, case):
+    """(text, mistake id) when a NaN or inf came from all-zero gradients (0 / 0), else None."""
+    if ref.global_norm(case.gradients) == 0:
+        return f"{what} for all-zero gradients.\nLikely mistake: {ZERO_HINT}", "zero_norm_nan"
+    return None
+
+
 def number(name, value, case):
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-        value = value.reshape(())[()]
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"`{name}` should be a number, got {kind(value)}.", "wrong_type")
-    value = float(value)
-    if not np.isfinite(value):
-        if ref.global_norm(case.gradients) == 0:
-            raise CheckFailed(f"`{name}` is {value} for all-zero gradients.\nLikely mistake: {ZERO_HINT}",
-                              "zero_norm_nan")
-        raise CheckFailed(f"`{name}` is {value}; expected a finite number.", "not_finite")
-    return value
+    return expect_number(name, value, finite=True, nonfinite=lambda bad: zero_norm_nan(f"`{name}` is {bad}", case))
 
 
 def read_stats(stats, case):
@@ -174,8 +161,7 @@ def read_stats(stats, case):
 # -- comparisons -----------------------------------------------------------------
 
 def close(got, expected, rtol=CLIP_RTOL):
-    with np.errstate(all="ignore"):
-        return np.abs(got - expected) <= rtol * np.maximum(np.abs(got), np.abs(expected)) + ATOL
+    return within(got, expected, rtol, ATOL)
 
 
 def same_arrays(got, expected, rtol=CLIP_RTOL):
@@ -190,12 +176,10 @@ def compare_arrays(clipped, expected, case, against):
         if ok.all():
             continue
         got, exp = clipped[key], expected[key]
-        with np.errstate(all="ignore"):
-            error = np.abs(got - exp) / np.maximum(np.maximum(np.abs(got), np.abs(exp)), ATOL)
-        index = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(ok, 0, error)), got.shape))
+        index, error = worst_entry(got, exp, ok, ATOL)
         text = (f"Compared with {against}, `clipped['{key}']` is off: at index {index} you have "
                 f"{got[index]:.6g}, expected {exp[index]:.6g} (the input was {case.gradients[key][index]:.6g}; "
-                f"relative error {error[index]:.2g}; {int((~ok).sum())} of {got.size} entries differ).")
+                f"relative error {error:.2g}; {int((~ok).sum())} of {got.size} entries differ).")
         after = ref.global_norm(clipped)
         text += f"\nThe global norm of your clipped gradients is {after:.6g}; expected {ref.global_norm(expected):.6g}."
         raise_named(text, identify_arrays(clipped, expected, case))
