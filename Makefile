@@ -98,3 +98,10 @@ bench: $(VENV)/.installed
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
 gradescope: $(VENV)/.installed
 	@$(PY) -m autograder.gradescope build dist/autograder.zip
+
+# The student distribution: dist/gradlab-<version>-py3-none-any.whl, the autograder package with
+# grading.toml and the released notebook inside; nothing from solutions/ or tests/ (README,
+# "Student environment"). `make gradescope` packs the same wheel.
+.PHONY: wheel
+wheel: $(VENV)/.installed
+	@$(PY) -m autograder.wheel dist

@@ -237,7 +237,14 @@ def main(argv=None):
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--nbgrader", type=int, default=3, help="notebooks graded by nbgrader autograde")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
     args = parser.parse_args(argv)
+    if args.sandbox:
+        from bench_sandbox import run as bench_sandbox  # noqa: PLC0415 - its own measurement
+
+        bench_sandbox(out=args.out)
+        return
     env_note = {"cores": os.cpu_count(), "python": sys.version.split()[0],
                 "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
     with tempfile.TemporaryDirectory(prefix="gradlab-bench-") as tmp:

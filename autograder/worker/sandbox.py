@@ -102,16 +102,21 @@ def _libc():
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
         except OSError:
             libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                               ctypes.c_char_p]
-        libc.unshare.argtypes = [ctypes.c_int]
-        libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        for name, types in LIBC_ARGTYPES.items():
+            function = getattr(libc, name, None)  # Linux only: a Mac's C library has no unshare
+            if function is not None:
+                function.argtypes = types
         _LIBC.append(libc)
     return _LIBC[0]
 
 
 _LIBC = []
+LIBC_ARGTYPES = {
+    "mount": [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p],
+    "unshare": [ctypes.c_int],
+    "umount2": [ctypes.c_char_p, ctypes.c_int],
+    "prctl": [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong],
+}
 
 
 # -- the whole sequence ----------------------------------------------------------------
@@ -120,7 +125,7 @@ def bind_to_grader(config):
     """Die with the grader: a SIGTERM when the grading process exits, however it exits."""
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no prctl (not Linux)
         return
     if os.getppid() != config.get("grader_pid", os.getppid()):
         os._exit(1)  # the grader died before the signal was armed
@@ -473,7 +478,7 @@ def _no_new_privs():
         if _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
             APPLIED.append("no_new_privs")
             return True
-    except OSError:
+    except (OSError, AttributeError):
         pass
     return False
 
