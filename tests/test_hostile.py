@@ -32,6 +32,7 @@ from autograder.checks import Check
 from autograder.config import REPO, Grading, Limits, Part
 from autograder.extract import extract
 from autograder.grade import WorkerSupply, grade
+from autograder.workers import PARTIAL_SANDBOX
 from harness import CORPORA, REFERENCE
 
 HOSTILE = CORPORA / "hostile"
@@ -401,7 +402,10 @@ def test_correct_submissions_in_the_same_batch_get_full_marks(batch):
     for sid in CORRECT + ODD_FILE_IDS + ODD_NBGRADER_IDS + ["forty_megabytes_of_images", "odd_metadata"]:
         record = batch.records[sid]
         assert record["score"] == record["max_score"], (sid, record["errors"])
-        assert record["errors"] == [], sid  # and no message to puzzle a student who did well
+        # And no message to puzzle a student who did well (without root, only the one that says the
+        # sandbox was partial: the grader's setup, named as such).
+        errors = [e for e in record["errors"] if os.geteuid() == 0 or not e["message"].startswith(PARTIAL_SANDBOX)]
+        assert errors == [], sid
 
 
 @pytest.mark.slow
