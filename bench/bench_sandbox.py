@@ -108,7 +108,7 @@ def build_seconds(count):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run(n=20, rounds=2, workers=40, out=None):
+def run(n=20, rounds=3, workers=40, out=None):
     """Measure and return the figures (and write them to `out`/sandbox.json when given)."""
     per_submission = {mode: [] for mode in MODES}
     per_worker = {mode: [] for mode in MODES}
@@ -161,7 +161,7 @@ def run(n=20, rounds=2, workers=40, out=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=20, help="submissions per grading run")
-    parser.add_argument("--rounds", type=int, default=2, help="runs per mode, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per mode, interleaved")
     parser.add_argument("--workers", type=int, default=40, help="workers timed per round and mode")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     args = parser.parse_args(argv)

@@ -6,12 +6,20 @@ applied is reported to the grader with the load reply (`APPLIED`).
 As root (the normal case on a grading server or in CI), in this order:
  1. resource limits: address space, CPU time, file size, open files, processes;
  2. new namespaces: network (no network at all), IPC, mount and PID;
- 3. in the private mount namespace: the course files (repository, solutions,
-    gradebook, exchange, OUT, submissions), home directories and every
-    shared scratch place (/tmp, /var/tmp, /dev/shm, /run) are covered by empty
-    mounts, every other mount is made read-only, and the worker's scratch
-    directory is a small private tmpfs (size and file count capped), so a
-    worker can write nowhere else and cannot see another worker's files;
+ 3. in the private mount namespace, the allowlist root: a fresh, empty tmpfs
+    into which only what the worker runs on is mounted read-only (the standard
+    library, NumPy, the shared libraries this process has mapped, the worker's
+    own code, five device nodes), plus a /proc mount point and the worker's
+    scratch directory, a small private tmpfs (size and file count capped,
+    noexec); then pivot_root into it and detach the old root. Nothing else
+    exists inside: no other site-packages, no /etc, /opt, /var, /mnt, /home,
+    no copy of the course wherever it was left. Should the kernel refuse a step
+    before the pivot (or GRADLAB_ALLOWLIST_ROOT=0 switch it off, for measuring
+    only), the denylist view instead: the course files (repository,
+    solutions, gradebook, exchange, OUT, submissions), home directories and
+    every shared scratch place (/tmp, /var/tmp, /dev/shm, /run) covered by
+    empty mounts and every other mount made read-only. Either way a worker can
+    write nowhere but its scratch and cannot see another worker's files;
  4. fork: the child is PID 1 of the new PID namespace and runs the student's
     code; when it dies, the kernel kills everything it started, setsid or
     not. The parent (the process the grader started and talks about) stays
@@ -285,15 +293,11 @@ def _make_plan():
         allowed = [package, package + ".libs"]  # numpy.libs: the BLAS its wheel bundles
         folders += allowed
     folders = _outermost(p for p in map(os.path.realpath, folders) if os.path.isdir(p))
-    covers = []
-    for folder in folders:
-        for name in ("site-packages", "dist-packages"):
-            place = os.path.join(folder, name)
-            if os.path.isdir(place) and not any(_within(a, place) for a in allowed):
-                covers.append(place)
-            elif os.path.isdir(place):  # NumPy lives there: show it alone, inside an empty cover
-                covers.append(place)
-                folders = folders + [a for a in allowed if _within(a, place) and os.path.isdir(a)]
+    # The interpreter's own site-packages (inside its standard library) shows empty; were NumPy
+    # installed there, NumPy is mounted again inside the empty cover, alone.
+    covers = [place for place in (os.path.join(f, name) for f in folders
+                                  for name in ("site-packages", "dist-packages")) if os.path.isdir(place)]
+    folders += [a for a in allowed if os.path.isdir(a) and any(_within(a, c) for c in covers)]
     plan = [(p, "dir") for p in folders] + [(p, "cover") for p in covers]
     plan += [(p, "file") for p in _mapped_files() if not _visible(p, folders, covers)]
     plan += [(p, "device") for p in DEVICES if os.path.exists(p)]
