@@ -132,3 +132,10 @@ MUTANTS_OUT ?= grades/mutants
 MUTANTS_ARGS ?=
 mutants: $(VENV)/.installed
 	@$(PY) -m autograder mutants --out $(MUTANTS_OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(MUTANTS_ARGS)
+
+# The student distribution: dist/gradlab-<version>-py3-none-any.whl, the autograder package with
+# grading.toml and the released notebook inside; nothing from solutions/ or tests/ (README,
+# "Student environment"). `make gradescope` packs the same wheel.
+.PHONY: wheel
+wheel: $(VENV)/.installed
+	@$(PY) -m autograder.integrations.wheel dist

@@ -241,7 +241,14 @@ def main(argv=None):
     parser.add_argument("--similarity", action="store_true",
                         help="only measure what the similarity report adds (bench/bench_similarity.py; "
                              "the largest of --sizes, the most of --jobs)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
     args = parser.parse_args(argv)
+    if args.sandbox:
+        from bench_sandbox import run as bench_sandbox  # noqa: PLC0415 - its own measurement
+
+        bench_sandbox(out=args.out)
+        return
     if args.mutants:
         from bench_mutants import bench_mutants
 

@@ -40,8 +40,12 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
-# The package runs from this folder (PYTHONPATH), not from site-packages: grading.toml and the
-# released notebook are found next to it, as in the repository.
+# The kit is the students' wheel (grading.toml and the released notebook inside), installed into
+# a folder of its own that run_autograder puts first on PYTHONPATH: the same files whether
+# PYTHON is this fresh venv or an interpreter that already has the requirements.
+rm -rf "$ROOT/kit"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --target "$ROOT/kit" \
+    "$SOURCE"/gradlab-*-py3-none-any.whl
 "$PYTHON" -c 'import sys; print(sys.executable)' > "$SOURCE/.python"
-cd "$SOURCE" && PYTHONPATH="$SOURCE" "$PYTHON" -c 'import autograder.integrations.gradescope' \
+cd "$ROOT" && PYTHONPATH="$ROOT/kit" "$PYTHON" -c 'import autograder.integrations.gradescope' \
     && echo "setup.sh: ready, grading with $(cat "$SOURCE/.python")"

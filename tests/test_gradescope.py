@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from autograder import config
-from autograder.integrations import gradescope
+from autograder.integrations import gradescope, wheel
 from autograder.checks import Check
 
 from harness import REFERENCE
@@ -125,17 +125,19 @@ def buggy_results(autograder_root):
 
 
 @pytest.mark.slow
-def test_the_zip_holds_the_scripts_at_its_root_and_no_solutions_or_tests(autograder_root):
-    archive, _ = autograder_root
+def test_the_zip_holds_the_scripts_and_the_students_wheel_and_no_solutions_or_tests(autograder_root):
+    archive, root = autograder_root
     with zipfile.ZipFile(archive) as opened:
         names = opened.namelist()
-        assert {"setup.sh", "run_autograder", "requirements.txt", "pyproject.toml", "grading.toml",
-                "assignment/lab4_3/lab4_3.ipynb", "autograder/__init__.py"} <= set(names)
-        assert not [n for n in names if n.startswith(("solutions/", "tests/")) or "__pycache__" in n]
-        notebooks = [n for n in names if n.endswith(".ipynb")]
-        assert notebooks == ["assignment/lab4_3/lab4_3.ipynb"]
-        assert "### BEGIN SOLUTION" not in opened.read(notebooks[0]).decode()
+        assert sorted(names) == sorted(["setup.sh", "run_autograder", "requirements.txt", wheel.wheel_name()])
         assert opened.getinfo("run_autograder").external_attr >> 16 & 0o111
+        inner = root.parent / "inner.whl"
+        inner.write_bytes(opened.read(wheel.wheel_name()))
+    with zipfile.ZipFile(inner) as opened:
+        names = opened.namelist()
+        assert {"autograder/__init__.py", "autograder/data/grading.toml", "autograder/data/lab4_3.ipynb"} <= set(names)
+        assert [n for n in names if n.endswith(".ipynb")] == ["autograder/data/lab4_3.ipynb"]
+    assert wheel.leaks(archive) == []
 
 
 @pytest.mark.slow

@@ -33,6 +33,7 @@ from autograder.checks import Check
 from autograder.config import REPO, Grading, Limits, Part
 from autograder.pipeline.extract import extract
 from autograder.pipeline.grade import WorkerSupply, grade
+from autograder.sandbox.workers import PARTIAL_SANDBOX
 from harness import CORPORA, REFERENCE
 
 HOSTILE = CORPORA / "hostile"
@@ -413,7 +414,10 @@ def test_correct_submissions_in_the_same_batch_get_full_marks(batch):
     for sid in CORRECT + ODD_FILE_IDS + ODD_NBGRADER_IDS + ["forty_megabytes_of_images", "odd_metadata"]:
         record = batch.records[sid]
         assert record["score"] == record["max_score"], (sid, record["errors"])
-        assert record["errors"] == [], sid  # and no message to puzzle a student who did well
+        # And no message to puzzle a student who did well (without root, only the one that says the
+        # sandbox was partial: the grader's setup, named as such).
+        errors = [e for e in record["errors"] if os.geteuid() == 0 or not e["message"].startswith(PARTIAL_SANDBOX)]
+        assert errors == [], sid
 
 
 @pytest.mark.slow
@@ -498,3 +502,128 @@ def test_kept_output_is_capped_even_after_a_gigabyte_of_printing(batch):
     limit = config.load().limits.output_chars
     assert page.count("spam") <= limit // 5 + 1
     assert len(page) < 200_000 and len(json.dumps(state)) < 2_000_000
+
+
+# -- nothing to steal: solutions planted where no list would think of them ----------------------------
+
+THIEF = '''
+# clip_gradients steals: it looks for an nbgrader source notebook (one with BEGIN SOLUTION) in
+# every place a course may have left one, and runs its solution instead of code of its own.
+import json
+import os
+
+PLANTED = {planted!r}
+_STOLEN = []
+
+
+def _steal():
+    seen = {{"root": sorted(os.listdir("/"))}}
+    for folder in PLANTED + ["/" + name for name in seen["root"]]:
+        for attempt in ("stat", "list", "read"):
+            try:
+                if attempt == "stat":
+                    seen[folder + " stat"] = os.stat(folder).st_mode
+                elif attempt == "list":
+                    seen[folder] = sorted(os.listdir(folder))[:20]
+            except OSError as error:
+                seen[folder + " " + attempt] = type(error).__name__
+        for name in seen.get(folder, []) if folder in PLANTED else []:
+            try:
+                with open(os.path.join(folder, name)) as handle:
+                    text = handle.read()
+            except OSError as error:
+                seen[name] = type(error).__name__
+                continue
+            seen[name] = text[:80]
+            if "BEGIN SOLUTION" in text and not _STOLEN:
+                for cell in json.loads(text)["cells"]:
+                    source = "".join(cell["source"])
+                    if "def clip_gradients" in source:
+                        namespace = {{"np": __import__("numpy")}}
+                        exec(source, namespace)
+                        _STOLEN.append(namespace["clip_gradients"])
+    print("THIEF-SAW " + json.dumps(seen))
+
+
+def clip_gradients(gradients, max_norm=5.0, clip_type='norm'):
+    if not _STOLEN and not hasattr(clip_gradients, "looked"):
+        clip_gradients.looked = True
+        _steal()
+    if _STOLEN:
+        return _STOLEN[0](gradients, max_norm, clip_type)
+    gradients.clear()  # nothing stolen: a wrong answer
+    return {{}}, {{"original_norm": 0.0, "clipped_norm": 0.0, "clip_ratio": 1.0}}
+'''
+
+
+@pytest.fixture
+def planted():
+    """A solutions notebook and a secret file, world-readable, where no list names them."""
+    import sys
+
+    token = os.urandom(6).hex()
+    secret = f"GRADLAB-PLANTED-SECRET-{token}"
+    folders = [Path(f"/opt/gradlab-old-course-{token}"), Path(f"/var/lib/gradlab-backup-{token}"),
+               Path(f"/mnt/gradlab-share-{token}"), Path(f"/usr/local/share/gradlab-{token}"),
+               Path(f"/gradlab-{token}"), Path(sys.prefix) / f"gradlab-kit-copy-{token}",
+               Path(_site_packages()) / f"gradlab_planted_{token}"]
+    solutions = (REPO / "solutions" / "lab4_3" / "lab4_3.ipynb").read_bytes()
+    made = []
+    try:
+        for folder in folders:
+            folder.mkdir(parents=True)
+            made.append(folder)
+            folder.chmod(0o755)
+            (folder / "lab4_3.ipynb").write_bytes(solutions)
+            (folder / "secret.txt").write_text(secret)
+            for name in ("lab4_3.ipynb", "secret.txt"):
+                (folder / name).chmod(0o644)
+        yield [str(f) for f in folders], secret
+    finally:
+        for folder in made:
+            subprocess.run(["rm", "-rf", "--", str(folder)], check=True)
+
+
+def _site_packages():
+    import numpy  # noqa: PLC0415
+
+    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+
+
+def _grade_thief(root, folders, name):
+    from autograder.pipeline.batch import grade_batch  # noqa: PLC0415
+
+    files, out = root / f"{name}-submissions", root / f"{name}-out"
+    files.mkdir()
+    (files / "reference.py").write_text(REFERENCE.read_text())
+    (files / "thief.py").write_text(REFERENCE.read_text() + "\n\n" + THIEF.format(planted=folders))
+    records, _ = grade_batch([files], out, jobs=1, grading_path=grading_toml(root / "grading.toml"),
+                             stream=io.StringIO())
+    return {r["submission"]: r for r in records}, out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the allowlist root needs root")
+def test_solutions_planted_outside_any_list_cannot_be_read_listed_or_stolen(planted, tmp_path, monkeypatch):
+    folders, secret = planted
+    records, out = _grade_thief(tmp_path, folders, "allowlist")
+    reference, thief = records["reference"], records["thief"]
+    assert reference["score"] == reference["max_score"], reference["errors"]
+    assert thief["parts"]["part5"]["score"] == 0
+    assert all(p["score"] == p["max_score"] for pid, p in thief["parts"].items() if pid != "part5")
+    page = (out / "feedback" / "thief.html").read_text()
+    seen = json.loads(html.unescape(re.search(r"THIEF-SAW (\{.*?\})\n", html.unescape(page)).group(1)))
+    for folder in folders:
+        assert seen[folder + " stat"] == seen[folder + " list"] == "FileNotFoundError", (folder, seen)
+    assert not {"opt", "var", "mnt", "etc", f"gradlab-{folders[0].rsplit('-', 1)[1]}"} & set(seen["root"])
+    for text in (page, json.dumps(thief), (out / "report.html").read_text()):
+        assert secret not in text and "BEGIN SOLUTION" not in text
+    assert "partial-sandbox" not in (out / "report.html").read_text()
+
+    # The same thief against the denylist view (switched off the allowlist root) steals Part 5:
+    # what this test would let through if the allowlist root stopped working.
+    monkeypatch.setenv("GRADLAB_ALLOWLIST_ROOT", "0")
+    records, out = _grade_thief(tmp_path, folders, "denylist")
+    assert records["thief"]["parts"]["part5"]["score"] == records["thief"]["parts"]["part5"]["max_score"]
+    assert secret in (out / "feedback" / "thief.html").read_text()
+    assert "The sandbox was partial" in (out / "report.html").read_text()

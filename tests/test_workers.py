@@ -146,7 +146,7 @@ def returned(worker, timeout=5):
 def test_the_worker_reports_every_layer_of_its_sandbox():
     with worker_with("    return gradients, {}\n") as w:
         assert set(w.confinement) >= {
-            "resource limits", "no network", "course files hidden", "read-only file system",
+            "resource limits", "no network", "allowlist root", "read-only file system",
             "private scratch", "process namespace", "own processes only", "unprivileged user",
             "no_new_privs", "no new programs or processes", "audit hook"}
 
@@ -272,6 +272,73 @@ def test_folders_named_by_gradlab_gradebook_and_gradlab_exchange_are_hidden(monk
             assert any(note.startswith("Tried to read the course's files") for note in w.notes)
     finally:
         subprocess.run(["rm", "-rf", "--", course], check=True)
+
+
+def _site_packages():
+    import numpy  # noqa: PLC0415
+
+    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+
+
+@root
+def test_a_worker_sees_only_the_python_runtime_numpy_its_own_code_and_its_scratch():
+    # The kernel's view, not the hook's: os.stat and os.listdir of places the hook does not guard.
+    site = _site_packages()
+    body = textwrap.indent(textwrap.dedent("""\
+        seen = {}
+        for place in ('/', '/etc', '/opt', '/var', '/mnt', '/usr/local', '/home', %r, %r):
+            try:
+                seen[place] = sorted(os.listdir(place))
+            except OSError as error:
+                seen[place] = type(error).__name__
+        return seen, {}
+        """ % (site, os.path.dirname(os.__file__) + "/site-packages")), "    ")
+    with worker_with(body) as w:
+        seen = returned(w)
+    assert set(seen["/"]) <= {"dev", "proc", "tmp", "usr", "lib", "lib64", "root", "opt", "work", "home"}, seen["/"]
+    for place in ("/etc", "/var", "/mnt", "/usr/local"):
+        assert seen[place] == "FileNotFoundError", (place, seen[place])
+    # Of the grader's own site-packages (TensorFlow, nbgrader, Hypothesis, ...) only NumPy is there.
+    assert set(seen[site]) == {"numpy", "numpy.libs"} & set(os.listdir(site)), seen[site]
+    assert seen[os.path.dirname(os.__file__) + "/site-packages"] in ([], "FileNotFoundError")
+    assert {"tensorflow", "nbgrader", "hypothesis"} <= set(os.listdir(site))  # they are on the host
+
+
+@root
+def test_the_allowlist_root_cannot_be_left_by_dot_dot_proc_or_chroot():
+    body = textwrap.indent(textwrap.dedent("""\
+        found = []
+        for path in ('/../etc/passwd', '/proc/1/root/etc/passwd', '/proc/self/root/../etc/passwd',
+                     '/proc/1/cwd/../../etc/passwd', '../../../../etc/passwd'):
+            try:
+                found.append(open(path).read(20))
+            except OSError as error:
+                found.append(type(error).__name__)
+        try:
+            os.chroot('/')
+            found.append('chroot allowed')
+        except OSError as error:
+            found.append(type(error).__name__)
+        return found, {}
+        """), "    ")
+    with worker_with(body) as w:
+        found = returned(w)
+    assert found[:5] == ["FileNotFoundError"] * 5 and found[5] == "PermissionError", found
+
+
+@root
+def test_switched_off_the_allowlist_root_leaves_the_denylist_and_a_partial_sandbox_note(monkeypatch):
+    # Only for measuring what the allowlist costs (bench/bench_sandbox.py); the note says plainly
+    # that the sandbox was partial, for the student's page and the class report.
+    monkeypatch.setenv("GRADLAB_ALLOWLIST_ROOT", "0")
+    with worker_with("    return sorted(os.listdir('/')), {}\n") as w:
+        listed = returned(w)
+        assert "course files hidden" in w.confinement and "allowlist root" not in w.confinement
+        assert any(note.startswith("The sandbox was partial") for note in w.notes), w.notes
+    assert set(listed) >= {"etc", "usr", "var"}
+    monkeypatch.delenv("GRADLAB_ALLOWLIST_ROOT")
+    with worker_with("    return gradients, {}\n") as w:
+        assert not any(note.startswith("The sandbox was partial") for note in w.notes)
 
 
 def test_sandbox_notes_come_back_with_the_replies():

@@ -2,10 +2,11 @@
 
 `python -m autograder.integrations.gradescope build dist/autograder.zip` (what `make gradescope`
 runs) packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
-requirements.txt, pyproject.toml, grading.toml, the autograder package and the
-student release (assignment/<id>/<notebook>). Never solutions/ or tests/: the
-release is the only notebook inside, and the build refuses one that still
-holds solution cells.
+requirements.txt (the pins) and the student wheel of `make wheel` (the
+autograder package with grading.toml and the released notebook inside), the
+very file students install. Never solutions/ or tests/: the wheel is built
+from the package alone, and the zip is checked for solution cells, solution
+notebooks and test files before it is kept.
 
 `python -m autograder.integrations.gradescope run [--root /autograder]` (what run_autograder
 runs) grades the one notebook or .py in <root>/submission with the same
@@ -22,12 +23,10 @@ import zipfile
 from pathlib import Path
 
 from autograder import config
-from autograder.pipeline import release
+from autograder.integrations import wheel
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed timestamps: the same sources give the same zip
 SCRIPTS = ("setup.sh", "run_autograder")
-TOP_FILES = ("requirements.txt", "pyproject.toml", "grading.toml")
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")
 
 # Hidden checks are shown at once, like every other check (docs/design.md, principle 7: they add
 # coverage, not secrecy; their feedback is on the student's page after `make feedback` anyway).
@@ -38,34 +37,25 @@ HIDDEN_VISIBILITY = "visible"
 
 # -- building the zip ------------------------------------------------------------------
 
-def build(dest, repo=config.REPO, grading_path=None):
+def build(dest, repo=config.REPO):
     """Write the autograder zip to `dest`; returns the list of archive names."""
-    repo = Path(repo)
-    grading = config.load(grading_path or repo / "grading.toml")
-    notebook = release.notebook_path(grading)
-    if not notebook.is_file():
-        raise FileNotFoundError(f"{notebook} is missing: run `make release` first")
-    text = notebook.read_text(encoding="utf-8")
-    if any(marker in text for marker in SOLUTION_MARKERS):
-        raise ValueError(f"{notebook} still holds solution or hidden-test cells; it is not a student release")
-    entries = [(repo / "gradescope" / name, name) for name in SCRIPTS]
-    entries += [(repo / name, name) for name in TOP_FILES]
-    entries += [(path, path.relative_to(repo).as_posix()) for path in _package_files(repo / "autograder")]
-    entries.append((notebook, f"assignment/{grading.assignment}/{grading.notebook}"))
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, name in entries:
-            info = zipfile.ZipInfo(name, ZIP_TIME)
-            info.external_attr = (0o100755 if name in SCRIPTS else 0o100644) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+    repo, dest = Path(repo), Path(dest)
+    with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as tmp:
+        built = wheel.build(tmp, repo)
+        entries = [(repo / "gradescope" / name, name) for name in SCRIPTS]
+        entries += [(repo / "requirements.txt", "requirements.txt"), (built, built.name)]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path, name in entries:
+                info = zipfile.ZipInfo(name, ZIP_TIME)
+                info.external_attr = (0o100755 if name in SCRIPTS else 0o100644) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    problems = wheel.leaks(dest)
+    if problems:
+        dest.unlink()
+        raise ValueError(f"the zip would ship what students must not get: {'; '.join(problems)}")
     return [name for _, name in entries]
-
-
-def _package_files(package):
-    return sorted(p for p in package.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
 
 
 # -- grading on Gradescope --------------------------------------------------------------
@@ -193,7 +183,7 @@ def main(argv=None):
     if args.command == "build":
         try:
             names = build(args.zip)
-        except (FileNotFoundError, ValueError, config.ConfigError) as error:
+        except wheel.BUILD_ERRORS as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from autograder.outputs import report
 from autograder.outputs.pages import check_status, data_table
+from autograder.sandbox.workers import PARTIAL_SANDBOX
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
@@ -63,6 +64,7 @@ def page(records, safe_ids, grading, mistakes, timings, sections=()):
     parts = [
         f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
+        _partial_sandbox(records),
         _attention(records, safe_ids, mistakes),
         _distributions(records, grading),
         _failed_checks(records, grading),
@@ -159,12 +161,25 @@ def _slowest(records, safe_ids, timings):
     return '<h2 id="slowest">Slowest submissions</h2>' + body
 
 
+def _partial_sandbox(records):
+    """A plain warning at the top when student code ran without the allowlist file system."""
+    partial = [r for r in records if any(isinstance(e, dict) and str(e.get("message", "")).startswith(
+        PARTIAL_SANDBOX) for e in r.get("errors", []))]
+    if not partial:
+        return ""
+    return (f'<p id="partial-sandbox"><strong>The sandbox was partial</strong> for {len(partial)} of '
+            f"{len(records)} submissions: their code ran without the allowlist file system (grade as "
+            "root for the full sandbox), so it could read files the grader's user can read, solutions "
+            "included if they are on this machine. README, section Sandbox, says what was missing.</p>")
+
+
 def _attention(records, safe_ids, mistakes):
     """Submissions a TA should look at: unreadable files, grader errors, timeouts and crashes."""
     rows = []
     for rec, sid, found in zip(records, safe_ids, mistakes):
         reasons = [f"{e.get('kind')}: {e.get('message', '')}" for e in rec.get("errors", [])
-                   if isinstance(e, dict) and e.get("kind") in ("grader", "file", "sandbox")]
+                   if isinstance(e, dict) and e.get("kind") in ("grader", "file", "sandbox")
+                   and not str(e.get("message", "")).startswith(PARTIAL_SANDBOX)]  # said once, above
         reasons += [f"{TA_MISTAKES[m]}: {key}" for key, m in found.items() if m in TA_MISTAKES]
         if reasons:
             rows.append([_link(rec, sid), "<br>".join(escape(r) for r in reasons)])

@@ -7,17 +7,29 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.config import REPO
+from autograder.config import REPO, package_data
 from autograder.pipeline.extract import extract
 from autograder.pipeline.load import Submission, read
 
 
+# nbgrader's cell markers: spelled in two pieces, so that the kit's own files never hold what
+# `make wheel` and `make gradescope` refuse to ship.
+SOLUTION_MARKERS = ("### BEGIN " + "SOLUTION", "### BEGIN " + "HIDDEN TESTS")
+
+
 def notebook_path(grading):
-    """assignment/<id>/<notebook>, or $GRADLAB_RELEASE when the kit is installed elsewhere."""
+    """assignment/<id>/<notebook> in a checkout, else the wheel's packed copy of the release;
+    $GRADLAB_RELEASE overrides both."""
     override = os.environ.get("GRADLAB_RELEASE")
     if override:
         return Path(override)
-    return REPO / "assignment" / grading.assignment / grading.notebook
+    checkout = REPO / "assignment" / grading.assignment / grading.notebook
+    return checkout if checkout.is_file() or (REPO / "grading.toml").is_file() else package_data(grading.notebook)
+
+
+def is_student_release(text):
+    """True when a notebook's text holds no solution or hidden-test cell."""
+    return not any(marker in text for marker in SOLUTION_MARKERS)
 
 
 @lru_cache(maxsize=4)

@@ -53,6 +53,24 @@ def default_hidden():
     return paths
 
 
+# GRADLAB_ALLOWLIST_ROOT=0 switches the allowlist root off (the denylist view instead), only to
+# measure what it costs (bench/bench_sandbox.py); never for real grading.
+ALLOWLIST_SWITCH = "GRADLAB_ALLOWLIST_ROOT"
+# The start of the note every submission gets when its worker ran without the allowlist root;
+# the class report looks for it.
+PARTIAL_SANDBOX = "The sandbox was partial"
+
+
+def partial_sandbox_note(confinement):
+    """The note for a worker that did not get the allowlist root, or None when it did."""
+    if "allowlist root" in confinement:
+        return None
+    why = ("the grader did not run as root" if os.geteuid() != 0 else
+           "the allowlist root was switched off or refused by the kernel")
+    return (f"{PARTIAL_SANDBOX} ({why}): the code ran without the allowlist file system, so it could "
+            "read files outside its scratch folder. A grader setup matter, not the submission's.")
+
+
 # A worker's whole environment: nothing of the grader's leaks in, and NumPy stays on one thread.
 WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
               "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -133,6 +151,7 @@ class Worker:
             "request_fd": request_r, "reply_fd": reply_w, "scratch": self.scratch,
             "private_scratch": root, "grader_pid": os.getpid(),
             "uid": uid, "gid": gid, "hide": self.hide,
+            "allowlist_root": os.environ.get(ALLOWLIST_SWITCH, "1") != "0",
             "memory_mb": self.limits.memory_mb, "cpu_seconds": self.limits.cpu_seconds,
             "file_size_mb": self.limits.file_size_mb, "max_processes": self.limits.max_processes,
             "output_chars": self.limits.output_chars,
@@ -172,6 +191,9 @@ class Worker:
                 value = wire.decode(reply["ok"])
                 if op == "load" and type(value) is dict and type(value.get("confinement")) is list:
                     self.confinement = [str(c) for c in value["confinement"]]
+                    partial = partial_sandbox_note(self.confinement)
+                    if partial:
+                        self.note(partial)
                 return value
             if "missing" in reply:
                 raise StubMissing(str(reply["missing"])[:500])

@@ -262,6 +262,7 @@ def serve_forks(control_fd, grader_pid):
     import socket  # here, not at the top: workers must not find it among main's globals
 
     sandbox.bind_to_grader({"grader_pid": grader_pid})
+    sandbox.root_plan()  # once, here: every worker forked from now on inherits it
     control = socket.socket(fileno=control_fd)
     while True:
         try:

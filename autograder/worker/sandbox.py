@@ -6,12 +6,20 @@ applied is reported to the grader with the load reply (`APPLIED`).
 As root (the normal case on a grading server or in CI), in this order:
  1. resource limits: address space, CPU time, file size, open files, processes;
  2. new namespaces: network (no network at all), IPC, mount and PID;
- 3. in the private mount namespace: the course files (repository, solutions,
-    gradebook, exchange, OUT, submissions), home directories and every
-    shared scratch place (/tmp, /var/tmp, /dev/shm, /run) are covered by empty
-    mounts, every other mount is made read-only, and the worker's scratch
-    directory is a small private tmpfs (size and file count capped), so a
-    worker can write nowhere else and cannot see another worker's files;
+ 3. in the private mount namespace, the allowlist root: a fresh, empty tmpfs
+    into which only what the worker runs on is mounted read-only (the standard
+    library, NumPy, the shared libraries this process has mapped, the worker's
+    own code, five device nodes), plus a /proc mount point and the worker's
+    scratch directory, a small private tmpfs (size and file count capped,
+    noexec); then pivot_root into it and detach the old root. Nothing else
+    exists inside: no other site-packages, no /etc, /opt, /var, /mnt, /home,
+    no copy of the course wherever it was left. Should the kernel refuse a step
+    before the pivot (or GRADLAB_ALLOWLIST_ROOT=0 switch it off, for measuring
+    only), the denylist view instead: the course files (repository,
+    solutions, gradebook, exchange, OUT, submissions), home directories and
+    every shared scratch place (/tmp, /var/tmp, /dev/shm, /run) covered by
+    empty mounts and every other mount made read-only. Either way a worker can
+    write nowhere but its scratch and cannot see another worker's files;
  4. fork: the child is PID 1 of the new PID namespace and runs the student's
     code; when it dies, the kernel kills everything it started, setsid or
     not. The parent (the process the grader started and talks about) stays
@@ -102,15 +110,21 @@ def _libc():
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
         except OSError:
             libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                               ctypes.c_char_p]
-        libc.unshare.argtypes = [ctypes.c_int]
-        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        for name, types in LIBC_ARGTYPES.items():
+            function = getattr(libc, name, None)  # Linux only: a Mac's C library has no unshare
+            if function is not None:
+                function.argtypes = types
         _LIBC.append(libc)
     return _LIBC[0]
 
 
 _LIBC = []
+LIBC_ARGTYPES = {
+    "mount": [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p],
+    "unshare": [ctypes.c_int],
+    "umount2": [ctypes.c_char_p, ctypes.c_int],
+    "prctl": [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong],
+}
 
 
 # -- the whole sequence ----------------------------------------------------------------
@@ -119,7 +133,7 @@ def bind_to_grader(config):
     """Die with the grader: a SIGTERM when the grading process exits, however it exits."""
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no prctl (not Linux)
         return
     if os.getppid() != config.get("grader_pid", os.getppid()):
         os._exit(1)  # the grader died before the signal was armed
@@ -167,7 +181,10 @@ def _namespaces(libc, config):
     if libc.unshare(CLONE_NEWNET | CLONE_NEWIPC) == 0:
         APPLIED.append("no network")
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
-        _file_system(libc, config)
+        # The allowlist root when it can be built; the denylist view only when it cannot (or is
+        # switched off to measure what the allowlist costs).
+        if not (config.get("allowlist_root", True) and _allowlist_root(libc, config)):
+            _file_system(libc, config)
     return libc.unshare(CLONE_NEWPID) == 0
 
 
@@ -185,11 +202,7 @@ def _file_system(libc, config):
     if _read_only_everywhere(libc):
         APPLIED.append("read-only file system")
     if config.get("private_scratch"):
-        size = max(16, 2 * config["file_size_mb"])
-        options = (f"size={size}m,nr_inodes={SCRATCH_FILES},mode=0700,"
-                   f"uid={config['uid']},gid={config['gid']}").encode()
-        if libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0:
-            APPLIED.append("private scratch")
+        _private_scratch(libc, config)
 
 
 def _hide_list(config):
@@ -239,6 +252,161 @@ def _unescape(field):
     # mountinfo writes spaces, tabs, newlines and backslashes in paths as octal escapes.
     # (No codecs here: after the covers, the standard library may be out of reach.)
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+# -- 3'. the allowlist root: a fresh, empty root holding only what a NumPy stub runs on ------------
+#
+# What a worker needs is read from the worker itself, never from a list of places: the standard
+# library and NumPy's folders (where the interpreter found them), the shared libraries this
+# process has mapped (/proc/self/maps, after NumPy was imported), the worker's own code, a few
+# device nodes. Everything else (other site-packages, /etc, /opt, /var, /mnt, the course files,
+# wherever they are) does not exist inside. The plan is made once (in the fork server, before
+# the first fork); each worker then only mounts it: a few dozen mount calls, about a millisecond.
+
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+STAGES = ("/mnt", "/media", "/opt", "/srv", "/var/tmp", "/tmp", "/run", "/home", "/dev/shm")
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_PLAN = []
+
+
+def root_plan():
+    """[(path, kind)] to mount in a worker's fresh root, parents before children.
+
+    kind: "dir" or "file" (bound read-only), "device" (bound, device access kept), "cover"
+    (an empty read-only folder over a folder that must not show, e.g. the interpreter's
+    own site-packages inside its standard library)."""
+    if not _PLAN:
+        _PLAN.append(_make_plan())
+    return _PLAN[0]
+
+
+def _make_plan():
+    # The standard library where this interpreter found it (not sysconfig's idea of it: in a
+    # virtual environment that names the environment's own folder of site-packages).
+    folders = [os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))]
+    folders += [p for p in sys.path if os.path.basename(p) == "lib-dynload"]
+    numpy = sys.modules.get("numpy")
+    allowed = []  # site-packages folders that are allowed: NumPy's own
+    if numpy is not None and getattr(numpy, "__file__", None):
+        package = os.path.dirname(os.path.realpath(numpy.__file__))
+        allowed = [package, package + ".libs"]  # numpy.libs: the BLAS its wheel bundles
+        folders += allowed
+    folders = _outermost(p for p in map(os.path.realpath, folders) if os.path.isdir(p))
+    # The interpreter's own site-packages (inside its standard library) shows empty; were NumPy
+    # installed there, NumPy is mounted again inside the empty cover, alone.
+    covers = [place for place in (os.path.join(f, name) for f in folders
+                                  for name in ("site-packages", "dist-packages")) if os.path.isdir(place)]
+    folders += [a for a in allowed if os.path.isdir(a) and any(_within(a, c) for c in covers)]
+    plan = [(p, "dir") for p in folders] + [(p, "cover") for p in covers]
+    plan += [(p, "file") for p in _mapped_files() if not _visible(p, folders, covers)]
+    plan += [(p, "device") for p in DEVICES if os.path.exists(p)]
+    # Parents before children: a folder mounted after a file inside it would bury the file.
+    return sorted(dict(plan).items(), key=lambda item: (item[0].count("/"), item[0]))
+
+
+def _outermost(paths):
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(q != p and _within(p, q) for q in paths)]
+
+
+def _within(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _visible(path, folders, covers):
+    """True when `path` shows through a folder of the plan (the deepest one holding it is no cover)."""
+    holders = [(len(f), True) for f in folders if _within(path, f)] + \
+              [(len(c), False) for c in covers if _within(path, c)]
+    return bool(holders) and max(holders)[1]
+
+
+def _mapped_files():
+    """The regular files this process has mapped: the interpreter and every shared library."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as handle:
+            for line in handle:
+                fields = line.split(None, 5)
+                if len(fields) == 6 and fields[5].startswith("/"):
+                    found.add(fields[5].rstrip("\n").removesuffix(" (deleted)"))
+    except OSError:
+        return []
+    return sorted(p for p in found if os.path.isfile(p))
+
+
+def _allowlist_root(libc, config):
+    """Pivot into a fresh root holding only root_plan(), read-only, and the private scratch.
+
+    True when done; False (nothing changed that matters) when the kernel refused a step before
+    the pivot, and the caller falls back to the denylist view."""
+    plan = root_plan()
+    stage = next((s for s in STAGES if os.path.isdir(s) and not any(_within(p, s) or _within(s, p)
+                                                                  for p, _ in plan)), None)
+    pivot = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if stage is None or pivot is None:
+        return False
+    base = os.path.realpath(stage)
+    if libc.mount(b"tmpfs", base.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  b"size=1m,nr_inodes=4096,mode=0755") != 0:
+        return False
+    try:
+        covers = [path for path, kind in plan if _mount_entry(libc, base, path, kind)]
+        scratch = base + config["scratch"]
+        os.makedirs(scratch, mode=0o711)
+        # The folders on the way to the scratch stay traversable, but not listable.
+        folder = os.path.dirname(scratch)
+        while folder != base:
+            os.chmod(folder, 0o711)
+            folder = os.path.dirname(folder)
+        os.makedirs(base + "/proc", exist_ok=True)
+    except OSError:
+        libc.umount2(base.encode(), MNT_DETACH)
+        return False
+    os.chdir(base)
+    # pivot_root(".", "."): the old root ends up on top of the new one, and is detached at once.
+    if libc.syscall(pivot, b".", b".") != 0 or libc.umount2(b".", MNT_DETACH) != 0:
+        os._exit(1)  # half-way between two roots: no worker rather than a wrong one
+    os.chdir("/")
+    APPLIED.append("allowlist root")
+    _private_scratch(libc, config)
+    read_only = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+    for path in covers + ["/"]:
+        if libc.mount(None, path.encode(), None, read_only | MS_NOEXEC, None) != 0:
+            os._exit(1)
+    APPLIED.append("read-only file system")
+    return True
+
+
+def _mount_entry(libc, base, path, kind):
+    """Mount one plan entry under `base`; True for a cover (made read-only after the pivot)."""
+    target = base + path
+    if kind in ("dir", "cover"):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    if kind == "cover":
+        done = libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          b"size=16k,nr_inodes=64,mode=0755")
+    else:
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if kind == "device" else MS_NODEV)
+        done = (libc.mount(path.encode(), target.encode(), None, MS_BIND, None) == 0
+                and libc.mount(None, target.encode(), None, flags, None) == 0) - 1
+    if done != 0:
+        raise OSError(f"could not mount {path}")
+    return kind == "cover"
+
+
+def _private_scratch(libc, config):
+    """The worker's scratch: a small tmpfs of its own (size and file count capped)."""
+    size = max(16, 2 * config["file_size_mb"])
+    options = (f"size={size}m,nr_inodes={SCRATCH_FILES},mode=0700,"
+               f"uid={config['uid']},gid={config['gid']}").encode()
+    # noexec: a compiled extension written there cannot be loaded.
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    if libc.mount(b"tmpfs", config["scratch"].encode(), b"tmpfs", flags, options) == 0:
+        APPLIED.append("private scratch")
 
 
 # -- 4. the PID namespace: a supervising parent and the child that runs student code ---------------
@@ -314,7 +482,7 @@ def _no_new_privs():
         if _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
             APPLIED.append("no_new_privs")
             return True
-    except OSError:
+    except (OSError, AttributeError):
         pass
     return False
 
