@@ -20,7 +20,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import config, notebook
+from autograder import config
+from autograder.integrations import notebook
 from autograder.checks import PART_STUBS, all_checks
 from harness import CORPORA, REFERENCE, corpus_source
 
