@@ -68,3 +68,51 @@ def test_the_worker_reads_the_same_table_as_the_grader(monkeypatch):
             assert (holder, attribute) == ((part.holder, part.stub) if part.holder else (part.stub, None))
     finally:
         sys.modules.pop("ops", None)
+
+
+# -- the generic calls a new part's checks use (worker/ops.py call_function, call_method) ------------
+
+@pytest.fixture(scope="module")
+def student():
+    """A Student on a worker loaded with the kit and the reference solution."""
+    from autograder.pipeline.extract import extract
+    from autograder.pipeline.grade import WorkerSupply
+    from autograder.sandbox.student import Student
+
+    grading = config.load()
+    supply = WorkerSupply(grading.limits, hide=(), warm=False)
+    worker = supply.take()
+    reference = (Path(__file__).parent / "corpora" / "correct" / "reference.py").read_text()
+    worker.call("load", grading.limits.load_timeout, kit=release.kit_statements(grading),
+                student=extract([{"index": 0, "source": reference}])[0])
+    yield Student(worker, grading.limits.call_timeout)
+    worker.remove()
+    supply.close()
+
+
+def test_call_runs_a_function_stub_on_copies_of_its_arguments(student):
+    import numpy as np
+
+    gradients = {"dW1": np.full((2, 2), 10.0), "db1": np.zeros((2, 1))}
+    out = student.call("clip_gradients", gradients, 1.0, clip_type="value")
+    clipped, stats = out["result"]
+    assert np.array_equal(clipped["dW1"], np.ones((2, 2))) and stats["original_norm"] == 20.0
+    assert np.array_equal(out["args_after"][0]["dW1"], gradients["dW1"])  # the stub left its input alone
+
+
+def test_call_method_runs_a_method_stub_on_the_kits_class_and_reads_attributes_back(student):
+    import numpy as np
+
+    Z = np.array([[1.0, 2.0, 3.0, 6.0], [0.0, 0.0, 1.0, 3.0]])
+    out = student.call_method("batch_normalize", init=([2, 2, 1], "relu", "he", True),
+                              args=(Z, 1, "train"), read=("running_mean", "cache"))
+    normalised = out["result"]
+    assert np.allclose(normalised.mean(axis=1), 0) and set(out["read"]["cache"]) >= {"mu1", "var1"}
+    assert np.allclose(out["read"]["running_mean"][1], 0.1 * Z.mean(axis=1, keepdims=True))
+
+
+def test_a_stub_the_submission_lacks_is_reported_missing_through_the_generic_call(student):
+    from autograder.sandbox.workers import StubMissing
+
+    with pytest.raises(StubMissing):
+        student.call("no_such_stub")

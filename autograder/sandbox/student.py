@@ -14,6 +14,19 @@ class Student:
     def _call(self, op, **args):
         return self._worker.call(op, self._timeout, **args)
 
+    def call(self, stub, *args, **kwargs):
+        """The student's function `stub` (a part of the manifest) called with `args`.
+
+        Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after the call}."""
+        return self._call("call_function", stub=stub, args=list(args), kwargs=kwargs)
+
+    def call_method(self, stub, init=(), attributes=None, args=(), kwargs=None, read=()):
+        """The student's method `stub` on an instance of the kit's class built with `init`, given
+        `attributes`, called with `args`. Returns {"result", "args_after", "kwargs_after",
+        "read": {attribute named in `read`: its value after the call}}."""
+        return self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
+                          args=list(args), kwargs=kwargs, read=list(read))
+
     def backprop(self, layer_dims, activation, parameters, X, Y):
         """Kit network, kit forward pass, the student's backward_propagation.
 

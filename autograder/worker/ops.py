@@ -8,6 +8,7 @@ around the stub is the kit's, so a bug in one stub cannot cost another part
 grader's checks or TensorFlow.
 """
 import ast
+import copy
 import importlib.util
 import os
 import sys
@@ -67,6 +68,8 @@ class Session:
 
     # -- finding stubs -----------------------------------------------------
     def student_stub(self, stub):
+        if stub not in STUBS:
+            raise StubMissing(f"`{stub}` is not a stub of the part manifest (autograder/parts.py)")
         holder, attribute = STUBS[stub]
         value = self.student.get(holder)
         if attribute is None:
@@ -98,6 +101,28 @@ class Session:
         return type(holder, (kit_class,), extras)
 
     # -- operations ----------------------------------------------------------
+    # call_function and call_method serve any stub of the part manifest: a new part's checks
+    # use them, so adding a part needs no operation here (the four below predate them and set
+    # up the lab's own networks around their stubs).
+    def call_function(self, stub, args, kwargs=None):
+        """The student's module-level stub called on copies of `args`; returns what it returned
+        and the arguments after the call (to see whether it changed them)."""
+        given, named = copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs or {}))
+        result = self.student_stub(stub)(*given, **named)
+        return {"result": result, "args_after": given, "kwargs_after": named}
+
+    def call_method(self, stub, init, attributes, args, kwargs=None, read=()):
+        """The stub as a method of the kit's class (with the student's helpers): the instance is
+        built with `init`, given `attributes`, then the stub is called on copies of `args`.
+        Returns what it returned, the arguments after the call and the attributes named in `read`."""
+        instance = self.graded_class(stub)(*copy.deepcopy(list(init)))
+        for name, value in dict(attributes).items():
+            setattr(instance, name, copy.deepcopy(value))
+        given, named = copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs or {}))
+        result = getattr(instance, stub)(*given, **named)
+        return {"result": result, "args_after": given, "kwargs_after": named,
+                "read": {name: getattr(instance, name, None) for name in read}}
+
     def backprop(self, layer_dims, activation, parameters, X, Y):
         cls = self.graded_class("backward_propagation")
         net = cls(list(layer_dims), activation, "xavier")
