@@ -77,3 +77,14 @@ def test_every_check_fails_on_some_mutant_and_passes_on_every_variant(harness, p
 @pytest.mark.parametrize("seed", range(50))
 def test_the_reference_gets_full_marks_under_any_seed(harness, seed):
     assert failed(harness.grade(REFERENCE.read_text(), seed=seed)) == {}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda p: p.stem)
+def test_every_mistake_a_mutant_gets_is_one_the_kit_describes(harness, mutant):
+    from autograder import mistakes
+    from autograder.outputs.class_report import known_mistakes
+
+    described = set(mistakes.GENERIC) | set(mistakes.SPECIFIC) | set(mistakes.FOR_THE_TA) | set(known_mistakes())
+    named = {o.mistake for o in graded(harness, mutant).values() if not o.passed and o.mistake}
+    unknown = named - described
+    assert not unknown, f"describe these in autograder/mistakes.py or a references MISTAKES table: {unknown}"

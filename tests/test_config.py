@@ -1,4 +1,6 @@
 """grading.toml is validated on load with messages that say what to fix."""
+from pathlib import Path
+
 import pytest
 
 from autograder import config
@@ -52,3 +54,23 @@ def test_an_unknown_check_name_is_an_error(tmp_path):
 def test_invalid_toml_is_an_error(tmp_path):
     with pytest.raises(config.ConfigError, match="not valid TOML"):
         config.load(write(tmp_path, "seed = = 3"))
+
+
+def test_grading_toml_marks_exactly_the_hidden_checks_hidden():
+    """The `# hidden` notes an instructor reads beside the points are what the checks declare."""
+    import re
+
+    from autograder.checks import all_checks
+
+    hidden = {(c.part, c.name): c.hidden for c in all_checks()}
+    part, noted = None, {}
+    for line in (Path(__file__).resolve().parent.parent / "grading.toml").read_text().splitlines():
+        header = re.match(r"\[parts\.(\w+)\.checks\]", line)
+        if header:
+            part = header.group(1)
+        elif line.startswith("["):
+            part = None
+        elif part and re.match(r"\w+\s*=", line):
+            name = line.split("=")[0].strip()
+            noted[(part, name)] = bool(re.search(r"#\s*hidden\b", line))
+    assert noted == hidden

@@ -24,7 +24,7 @@ class Check:
     name: str
     summary: str  # what is checked, one sentence for the student
     hidden: bool
-    function: Callable
+    function: Callable  # function(student: sandbox.student.Student, ctx: checks.common.Context) -> None
     # The sentence of the stub's docstring this check grades, word for word (whitespace aside):
     # tests/test_student_loop.py finds it in the released docstring, so no check grades an unstated rule.
     contract: str = ""

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers as _providers
 
+from autograder import mistakes as M
 from autograder.sandbox.workers import StubMissing, StudentError, WorkerProblem
 from autograder.checks import CheckFailed
 
@@ -150,7 +151,7 @@ def _with_example(error, example_text):
         return error  # an unfinished stub: grade.py says so plainly, no input needed
     if isinstance(error, StudentError):
         return CheckFailed(f"Your code raised {error.type}: {error.message}\n"
-                           f"Smallest input found that does this: {example_text}", "raised")
+                           f"Smallest input found that does this: {example_text}", M.RAISED)
     return CheckFailed(f"{error.feedback}\nSmallest input found: {example_text}", error.mistake)
 
 
@@ -164,7 +165,7 @@ def fixed_case(describe_text, test: Callable):
         if error.is_a("NotImplementedError"):
             raise  # an unfinished stub: grade.py says so plainly
         raise CheckFailed(f"Your code raised {error.type}: {error.message}\nInput: {describe_text}",
-                          "raised") from None
+                          M.RAISED) from None
 
 
 # -- ordered comparisons ---------------------------------------------------------
@@ -180,11 +181,11 @@ def subject(name):
 def expect_dict(name, value, keys=None):
     """`value` must be a dict holding `keys`; returns it."""
     if type(value) is not dict:
-        raise CheckFailed(f"{subject(name)} should be a dict, got {kind(value)}.", "wrong_type")
+        raise CheckFailed(f"{subject(name)} should be a dict, got {kind(value)}.", M.WRONG_TYPE)
     missing = [k for k in (keys or ()) if k not in value]
     if missing:
         raise CheckFailed(f"{subject(name)} is missing the key{'s' if len(missing) > 1 else ''} "
-                          f"{', '.join(repr(k) for k in missing)}; it has {_keys(value)}.", "missing_keys")
+                          f"{', '.join(repr(k) for k in missing)}; it has {_keys(value)}.", M.MISSING_KEYS)
     return value
 
 
@@ -196,13 +197,13 @@ def expect_number(name, value, finite=False, nonfinite=None):
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
         value = value.reshape(())[()]
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"{subject(name)} should be a number, got {kind(value)}.", "wrong_type")
+        raise CheckFailed(f"{subject(name)} should be a number, got {kind(value)}.", M.WRONG_TYPE)
     value = float(value)
     if finite and not np.isfinite(value):
         known = nonfinite(value) if nonfinite else None
         if known:
             raise CheckFailed(*known)
-        raise CheckFailed(f"{subject(name)} is {value}; expected a finite number.", "not_finite")
+        raise CheckFailed(f"{subject(name)} is {value}; expected a finite number.", M.NOT_FINITE)
     return value
 
 
@@ -215,20 +216,20 @@ def expect_array_form(name, got, shape, *, shape_note="", known_shape=None, nonf
     the generic ones (transposed, keepdims dropped); nonfinite(got, index) -> (text, mistake id)
     or None does the same for an inf or NaN; expected: the reference, quoted at a bad entry."""
     if got is None:
-        raise CheckFailed(f"{subject(name)} is None; expected an array of shape {shape}.", "missing")
+        raise CheckFailed(f"{subject(name)} is None; expected an array of shape {shape}.", M.MISSING)
     if type(got) is not np.ndarray:
         raise CheckFailed(f"{subject(name)} should be a NumPy array of shape {shape}, got {kind(got)}.",
-                          "wrong_type")
+                          M.WRONG_TYPE)
     if got.shape != shape:
         text = f"{subject(name)} has shape {got.shape}, expected {shape}{shape_note}."
         known = known_shape(got) if known_shape else None
         if known is None and got.ndim == 2 and got.shape == shape[::-1]:
-            known = (" It looks transposed.", "transpose")
+            known = (" It looks transposed.", M.TRANSPOSE)
         elif known is None and got.ndim == 1 and len(shape) == 2 and got.size == shape[0] * shape[1]:
-            known = (" Keep the second axis (keepdims=True).", "keepdims")
-        raise CheckFailed(text + known[0], known[1]) if known else CheckFailed(text, "wrong_shape")
+            known = (" Keep the second axis (keepdims=True).", M.KEEPDIMS)
+        raise CheckFailed(text + known[0], known[1]) if known else CheckFailed(text, M.WRONG_SHAPE)
     if got.dtype != np.float64:
-        raise CheckFailed(f"{subject(name)} has dtype {got.dtype}, expected float64.", "wrong_dtype")
+        raise CheckFailed(f"{subject(name)} has dtype {got.dtype}, expected float64.", M.WRONG_DTYPE)
     bad = ~np.isfinite(got)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -237,7 +238,7 @@ def expect_array_form(name, got, shape, *, shape_note="", known_shape=None, nonf
             raise CheckFailed(*known)
         there = f" (expected {expected[index]:.6g} there)" if expected is not None else ""
         raise CheckFailed(f"{subject(name)} contains {got[index]} at index {index}; expected finite "
-                          f"values{there}.", "not_finite")
+                          f"values{there}.", M.NOT_FINITE)
     return got
 
 
@@ -271,7 +272,7 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     mistake = identify(got, mistakes)
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
-    raise CheckFailed(text, "wrong_values")
+    raise CheckFailed(text, M.WRONG_VALUES)
 
 
 def expect_close(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
@@ -280,14 +281,14 @@ def expect_close(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     if np.isnan(expected) and np.isnan(value) or value == expected:
         return
     if not np.isfinite(value) and np.isfinite(expected):
-        raise CheckFailed(f"{subject(name)} is {value}; expected {expected:.6g}.", "not_finite")
+        raise CheckFailed(f"{subject(name)} is {value}; expected {expected:.6g}.", M.NOT_FINITE)
     if np.isclose(value, expected, rtol=rtol, atol=atol):
         return
     text = f"{subject(name)} is {value:.6g}, expected {expected:.6g}."
     mistake = identify(value, mistakes)
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
-    raise CheckFailed(text, "wrong_values")
+    raise CheckFailed(text, M.WRONG_VALUES)
 
 
 # -- known mistakes ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from autograder import mistakes as M
 from autograder.references import part2_backprop as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
@@ -149,7 +150,7 @@ def check_structure(gradients, net):
         raise CheckFailed("`backward_propagation` returned None; it should return the dict of "
                           "gradients (is `return gradients` missing?).", "returns_none")
     if type(gradients) is not dict:
-        raise CheckFailed(f"`backward_propagation` should return a dict, got {kind(gradients)}.", "wrong_type")
+        raise CheckFailed(f"`backward_propagation` should return a dict, got {kind(gradients)}.", M.WRONG_TYPE)
     keys = gradient_keys(net.L)
     missing = [k for k in keys if k not in gradients]
     if missing:
@@ -163,7 +164,7 @@ def check_structure(gradients, net):
         if all(k[1:] in gradients for k in missing):
             raise CheckFailed(f"{text}\nLikely mistake: the keys are the parameters' names ('W1'); the "
                               "gradients are named 'dW1', 'db1'.", "wrong_key_names")
-        raise CheckFailed(text, "missing_keys")
+        raise CheckFailed(text, M.MISSING_KEYS)
     for key in keys:
         check_array(key, gradients[key], expected_shape(net, key), net)
 
@@ -240,7 +241,7 @@ def check_values(gradients, expected, net, against):
     if right_layers and net.L in right_layers:
         text += ("\nThe output layer is right, so look at how the gradient is passed back "
                  "(dA = W{l}.T @ dZ{l}) and at the hidden activation's derivative.")
-    raise CheckFailed(text, "wrong_values")
+    raise CheckFailed(text, M.WRONG_VALUES)
 
 
 def identify(gradients, expected, net, first, atol):
@@ -391,7 +392,7 @@ def check_norms(out, net):
         if "layer_0" in norms:
             raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 ('layer_1' is the "
                               "first layer).", "zero_based_keys")
-        raise CheckFailed(text, "missing_keys")
+        raise CheckFailed(text, M.MISSING_KEYS)
     tape = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     expected, dZ = tape["gradients"], tape["dZ"]
     numpy = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
@@ -404,11 +405,11 @@ def check_norms(out, net):
         name = f"gradient_norms['layer_{l}']"
         if type(entry) is not dict:
             raise CheckFailed(f"`{name}` should be a dict with 'dW_norm', 'db_norm' and 'dZ_norm', "
-                              f"got {kind(entry)}.", "wrong_type")
+                              f"got {kind(entry)}.", M.WRONG_TYPE)
         absent = [k for k in ("dW_norm", "db_norm", "dZ_norm") if k not in entry]
         if absent:
             raise CheckFailed(f"`{name}` is missing {', '.join(repr(k) for k in absent)}; it has "
-                              f"{', '.join(repr(k) for k in entry) or 'no keys'}.", "missing_keys")
+                              f"{', '.join(repr(k) for k in entry) or 'no keys'}.", M.MISSING_KEYS)
         for key in ("dW_norm", "db_norm", "dZ_norm"):
             value = expect_number(f"{name}['{key}']", entry[key], finite=True)
             right = true[l][key]
@@ -421,7 +422,7 @@ def check_norms(out, net):
             mistake, hint = identify_norm(value, key, l, net, true, arrays, numpy, gradients)
             if mistake:
                 raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
-            raise CheckFailed(text, "wrong_values")
+            raise CheckFailed(text, M.WRONG_VALUES)
 
 
 def identify_norm(value, key, l, net, true, arrays, numpy, gradients):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+from autograder import mistakes as M
 from autograder.references import part5_clipping as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
@@ -104,7 +105,7 @@ def unpack(result, case):
     if type(result) not in (tuple, list) or len(result) != 2:
         size = f" of {len(result)} items" if type(result) in (tuple, list) else ""
         raise CheckFailed(f"`clip_gradients` returned {kind(result)}{size}; it should return the tuple "
-                          "(clipped_gradients, stats).", "wrong_type")
+                          "(clipped_gradients, stats).", M.WRONG_TYPE)
     clipped, stats = result
     if (type(clipped) is dict and type(stats) is dict and all(k in clipped for k in STAT_KEYS)
             and all(k in stats for k in case.gradients)):
@@ -112,14 +113,14 @@ def unpack(result, case):
                           "(clipped_gradients, stats).", "swapped_return")
     if type(clipped) is not dict:
         raise CheckFailed(f"The first item `clip_gradients` returns should be the dict of clipped "
-                          f"gradients, got {kind(clipped)}.", "wrong_type")
+                          f"gradients, got {kind(clipped)}.", M.WRONG_TYPE)
     missing = [k for k in case.gradients if k not in clipped]
     extra = [k for k in clipped if k not in case.gradients]
     if missing or extra:
         text = "The clipped dict should have exactly the input's keys"
         text += f"; it is missing {', '.join(map(repr, missing))}" if missing else ""
         text += f"; it has extra keys {', '.join(map(repr, extra[:6]))}" if extra else ""
-        raise CheckFailed(f"{text}.", "missing_keys" if missing else "extra_keys")
+        raise CheckFailed(f"{text}.", M.MISSING_KEYS if missing else M.EXTRA_KEYS)
     for key, sent in case.gradients.items():
         check_array(f"clipped['{key}']", clipped[key], sent.shape, case)
     return clipped, stats
@@ -150,11 +151,11 @@ def read_stats(stats, case):
     """{stat: float} after checking the stats dict's keys and types."""
     if type(stats) is not dict:
         raise CheckFailed(f"The second item `clip_gradients` returns should be the stats dict, got "
-                          f"{kind(stats)}.", "wrong_type")
+                          f"{kind(stats)}.", M.WRONG_TYPE)
     missing = [k for k in STAT_KEYS if k not in stats]
     if missing:
         raise CheckFailed(f"`stats` is missing {', '.join(map(repr, missing))}; it has "
-                          f"{', '.join(map(repr, list(stats)[:8])) or 'no keys'}.", "missing_keys")
+                          f"{', '.join(map(repr, list(stats)[:8])) or 'no keys'}.", M.MISSING_KEYS)
     return {k: number(f"stats['{k}']", stats[k], case) for k in STAT_KEYS}
 
 
@@ -199,7 +200,7 @@ def identify_arrays(clipped, expected, case):
         ref.ARRAY_MISTAKES[m][0].upper() + ref.ARRAY_MISTAKES[m][1:] for m in fits[:3])
 
 
-def raise_named(text, named, default="wrong_values"):
+def raise_named(text, named, default=M.WRONG_VALUES):
     mistake, hint = named
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
@@ -227,7 +228,7 @@ def identify_stat(stats, key, case, expected, clipped):
     arrays_right = same_arrays(clipped, expected)
     if not arrays_right and key == "clipped_norm" and close(stats[key], ref.global_norm(clipped)):
         mistake, hint = identify_arrays(clipped, expected, case)
-        return (mistake or "wrong_values"), ("this is the norm of your clipped arrays, which are wrong"
+        return (mistake or M.WRONG_VALUES), ("this is the norm of your clipped arrays, which are wrong"
                                              + (f": {hint}" if hint else " (see the clipping checks)."))
     for arrays in ([expected] if arrays_right else [clipped, expected]):
         for mistake, value in ref.mistaken_stat(key, case.gradients, arrays, stats, case.max_norm, case.clip_type):
@@ -420,15 +421,15 @@ def check_zero_case(student, case):
     for key, got in clipped.items():
         if np.any(got != 0):
             raise CheckFailed(f"`clipped['{key}']` should be all zeros for all-zero gradients; it has "
-                              f"{got[got != 0][0]:.6g}.", "wrong_values")
+                              f"{got[got != 0][0]:.6g}.", M.WRONG_VALUES)
     values = read_stats(stats, case)
     for key in ("original_norm", "clipped_norm"):
         if values[key] != 0:
             raise CheckFailed(f"`stats['{key}']` is {values[key]:.6g} for all-zero gradients; expected 0.",
-                              "wrong_values")
+                              M.WRONG_VALUES)
     if values["clip_ratio"] not in ZERO_RATIOS:
         raise CheckFailed(f"`stats['clip_ratio']` is {values['clip_ratio']:.6g} for all-zero gradients; "
-                          "expected 1.0 (nothing was scaled) or 0.0.", "wrong_values")
+                          "expected 1.0 (nothing was scaled) or 0.0.", M.WRONG_VALUES)
 
 
 @check("part5", "unknown_clip_type",

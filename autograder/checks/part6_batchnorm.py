@@ -32,6 +32,7 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
+from autograder import mistakes as M
 from autograder.references import part6_batchnorm as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
@@ -320,7 +321,7 @@ def _cache_case(student, case, earlier):
     l = case.layer
     cache = got["cache"]
     if type(cache) is not dict:
-        raise CheckFailed(f"`self.cache` should be a dict, got {type(cache).__name__}.", "wrong_type")
+        raise CheckFailed(f"`self.cache` should be a dict, got {type(cache).__name__}.", M.WRONG_TYPE)
     lost = [k for k in earlier if k not in cache]
     if lost:
         raise CheckFailed(f"`self.cache` lost the entries {', '.join(lost)} that were in it before the call."
@@ -398,7 +399,7 @@ def _pass_case(student, case, mode, mistake):
     try:
         expect_array("the output of batch_normalize", got["out"], case.Z, rtol=0, atol=0)
     except CheckFailed as failure:
-        if failure.mistake not in ("wrong_values", "not_finite"):
+        if failure.mistake not in (M.WRONG_VALUES, M.NOT_FINITE):
             raise
         raise CheckFailed(f"{failure.feedback} It should be Z itself.\nLikely mistake: {ref.MISTAKES[mistake]}",
                           mistake) from None
@@ -461,7 +462,7 @@ def _finite_output(got, case):
     if not np.isfinite(out).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise CheckFailed(f"{subject(name)} contains {out[index]} at index {index}; expected finite values.",
-                          "not_finite")
+                          M.NOT_FINITE)
     return out
 
 
@@ -471,7 +472,7 @@ def _name_by_mirror(case, mode, out, text):
     for mistake in _mistakes(found, "out"):
         if mistake.value.shape == out.shape and np.allclose(out, mistake.value, rtol=1e-6, atol=1e-9):
             raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
-    raise CheckFailed(text, "wrong_values")
+    raise CheckFailed(text, M.WRONG_VALUES)
 
 
 # -- 5. mean beta, std |gamma| -------------------------------------------------------------------------------
@@ -579,7 +580,7 @@ def _constant(student, case):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         text = f"Your output contains {out[index]} at index {index}; expected finite values."
         if mistake is None:
-            raise CheckFailed(text, "not_finite")
+            raise CheckFailed(text, M.NOT_FINITE)
         raise CheckFailed(f"{text[:-1]} (feature {index[0]} is constant over the batch).\n"
                           f"Likely mistake: {ref.MISTAKES[mistake]}", mistake)
     gamma, beta, mean, var = case.state()
@@ -594,7 +595,7 @@ def _constant(student, case):
             expect_array(f"self.{key}[{case.layer}]", running[case.layer], expected[key],
                          mistakes=_mistakes(found, key))
         except CheckFailed as failure:
-            if failure.mistake == "not_finite" and key == "running_var" and case.Z.shape[1] == 1:
+            if failure.mistake == M.NOT_FINITE and key == "running_var" and case.Z.shape[1] == 1:
                 # One example: m - 1 = 0 in an unbiased variance.
                 raise CheckFailed(f"{failure.feedback}\nLikely mistake: {ref.MISTAKES['running_var_unbiased']}",
                                   "running_var_unbiased") from None
@@ -654,7 +655,7 @@ def _network_case(student, layer_dims, activation, momentum, epsilon, parameters
     expected = ref.finite_differences(layer_dims, activation, parameters, X, Y, epsilon)
     for key, value in expected.items():
         if key not in gradients:
-            raise CheckFailed(f"The kit's backward pass returned no {key!r}.", "missing_keys")
+            raise CheckFailed(f"The kit's backward pass returned no {key!r}.", M.MISSING_KEYS)
         try:
             expect_array(key, gradients[key], value, rtol=FD_RTOL, atol=FD_ATOL)
         except CheckFailed as failure:

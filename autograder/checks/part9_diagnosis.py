@@ -33,6 +33,7 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
+from autograder import mistakes as M
 from autograder.references import part9_diagnosis as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, check
@@ -158,7 +159,7 @@ def _diagnosis(answer, keys=ref.LISTS):
     return expect_dict("the diagnosis (the dict diagnose_gradient_health returns)", answer["result"], keys)
 
 
-def _fail(text, mistake=None, default="wrong_values"):
+def _fail(text, mistake=None, default=M.WRONG_VALUES):
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES[mistake]}", mistake)
     raise CheckFailed(text, default)
@@ -171,11 +172,11 @@ def _layer_list(name, value):
     if type(value) is np.ndarray and value.ndim == 1 and value.dtype.kind in "iu":
         return [int(v) for v in value]
     if type(value) not in (list, tuple):
-        raise CheckFailed(f"`{name}` should be a list of layer numbers, got {kind(value)}.", "wrong_type")
+        raise CheckFailed(f"`{name}` should be a list of layer numbers, got {kind(value)}.", M.WRONG_TYPE)
     for item in value:
         if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
             raise CheckFailed(f"`{name}` should hold layer numbers (ints), but it holds {item!r} "
-                              f"({kind(item)}).", "wrong_type")
+                              f"({kind(item)}).", M.WRONG_TYPE)
     return [int(v) for v in value]
 
 
@@ -265,12 +266,12 @@ def expect_norms_and_ratio(answer, net):
     norms = diagnosis["gradient_norms"]
     if type(norms) is not dict:
         raise CheckFailed(f"`gradient_norms` should be a dict {{'layer_1': norm, ...}}, got {kind(norms)}.",
-                          "wrong_type")
+                          M.WRONG_TYPE)
     missing = [k for k in keys if k not in norms]
     if missing:
         mistake = "zero_based_keys" if "layer_0" in norms else None
         _fail(f"`gradient_norms` has no {', '.join(repr(k) for k in missing)}; it has "
-              f"{', '.join(repr(k) for k in norms) or 'no keys'}.", mistake, "missing_keys")
+              f"{', '.join(repr(k) for k in norms) or 'no keys'}.", mistake, M.MISSING_KEYS)
     got = [_norm_value(f"gradient_norms['{k}']", norms[k]) for k in keys]
     expected = np.array(net.norms)
     sources = {"stale_gradients": np.array(net.stale_norms), "db_norms": np.array(net.db_norms),
@@ -379,7 +380,7 @@ def _recommendation_list(student, net):
     """The recommendations, checked to be a list of non-empty strings (possibly empty)."""
     items = _diagnosis(call(student, net), ("recommendations",))["recommendations"]
     if type(items) not in (list, tuple):
-        raise CheckFailed(f"`recommendations` should be a list of strings, got {kind(items)}.", "wrong_type")
+        raise CheckFailed(f"`recommendations` should be a list of strings, got {kind(items)}.", M.WRONG_TYPE)
     for item in items:
         if type(item) is not str or not item.strip():
             _fail(f"`recommendations` should hold non-empty strings; it holds {item!r}.",

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
+from autograder import mistakes as M
 from autograder.outputs import report
 from autograder.outputs.pages import check_status, data_table
 from autograder.sandbox.workers import PARTIAL_SANDBOX
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
-# Mistake ids that name no specific pattern: counted apart from the named ones.
-GENERIC_MISTAKES = {"raised", "wrong_values", "wrong_type", "wrong_shape", "wrong_dtype", "not_finite",
-                    "missing", "missing_keys", "crash", "timeout", "grader_error", "problem"}
-TA_MISTAKES = {"timeout": "timed out", "crash": "worker crashed", "grader_error": "grader error"}
+# Mistake ids that name no specific pattern (autograder/mistakes.py): counted apart from the named ones.
+GENERIC_MISTAKES = set(M.GENERIC) | set(M.FOR_THE_TA) | {"problem"}
+TA_MISTAKES = M.FOR_THE_TA
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;
@@ -123,14 +123,14 @@ def _failed_checks(records, grading):
             else '<p class="muted">No check failed.</p>')
     return ('<h2 id="failed">Most frequently failed checks</h2>'
             '<p class="muted">Failed: the check ran and the answer was wrong. Not run: skipped because the stub '
-            "was missing, could not be loaded, or an earlier check of the part timed out.</p>" + body)
+            "was missing, could not be loaded, or its part used up its time budget after calls timed out.</p>" + body)
 
 
 def _mistakes(mistakes):
     named, generic = Counter(), Counter()
     for found in mistakes:
         for key, mistake in found.items():
-            if mistake and mistake != "skipped":
+            if mistake and mistake != M.SKIPPED:
                 (generic if mistake in GENERIC_MISTAKES else named)[(mistake, key)] += 1
     body = _mistake_table(named) or '<p class="muted">No failed check matched a known mistake.</p>'
     others = _mistake_table(generic)
@@ -141,14 +141,23 @@ def _mistakes(mistakes):
 
 
 def _mistake_table(counts):
-    """Rows of (mistake, times, where) for {(mistake, "part.check"): count}; "" when empty."""
+    """Rows of (mistake, what it is, times, where) for {(mistake, "part.check"): count}; "" when empty."""
     by_mistake = Counter()
     for (mistake, _), count in counts.items():
         by_mistake[mistake] += count
-    rows = [[escape(m), str(total), escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common()
-                                                    if mm == m))]
+    known = known_mistakes()
+    rows = [[escape(m), escape(M.describe(m, known)), str(total),
+             escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common() if mm == m))]
             for m, total in by_mistake.most_common(TOP)]
-    return _table(["mistake", "times", "in checks (times)"], rows, numeric=(1,)) if rows else ""
+    return _table(["mistake", "what it is", "times", "in checks (times)"], rows, numeric=(2,)) if rows else ""
+
+
+def known_mistakes():
+    """{mistake id: the hint students read} from every part's references (their MISTAKES tables)."""
+    from autograder.references import part2_backprop, part5_clipping, part6_batchnorm, part9_diagnosis
+
+    return {**part2_backprop.MISTAKES, **part5_clipping.ARRAY_MISTAKES, **part5_clipping.STATS_MISTAKES,
+            **part6_batchnorm.MISTAKES, **part9_diagnosis.MISTAKES}
 
 
 def _slowest(records, safe_ids, timings):

@@ -16,7 +16,11 @@ event, so the student and the TA can see what happened.
 import time
 from dataclasses import dataclass, field
 
-from autograder.checks import PART_STUBS, CheckFailed
+from typing import Callable, Optional
+
+from autograder import mistakes as M
+from autograder.checks import PART_STUBS, Check, CheckFailed
+from autograder.config import Grading
 from autograder.checks.common import Context
 from autograder.sandbox.student import Student
 from autograder.sandbox.fork_server import ForkServer
@@ -36,8 +40,8 @@ class Outcome:
 
 @dataclass
 class Graded:
-    outcomes: list
-    errors: list                         # [{"kind", "message"}]
+    outcomes: list[Outcome]
+    errors: list[dict]                   # [{"kind", "message"}]
     output: str = ""                     # the start of what the student's code printed
     artifacts: dict = field(default_factory=dict)  # data for plots, by check
     seconds: float = 0.0
@@ -71,7 +75,9 @@ class WorkerSupply:
             self._forks.close()
 
 
-def grade(statements, checks, grading, kit, supply, parts=None, probe=None, missing_text=None):
+def grade(statements: list[dict], checks: list[Check], grading: Grading, kit: list[dict], supply: WorkerSupply,
+          parts: Optional[list[str]] = None, probe: Optional[Callable] = None,
+          missing_text: Optional[Callable[[str], str]] = None) -> Graded:
     """Run every check (of `parts`, default all) on one submission's statements.
 
     probe(student, stubs, parts) -> dict, if given, runs last and collects data for
@@ -100,7 +106,7 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None, miss
             reason = (_skip_reason(check, stubs, stopped_parts, deadline, missing_text)
                       or _over_budget(check.part, timeouts, part_deadlines))
             if reason:
-                outcomes.append(Outcome(check.part, check.name, False, reason, "skipped"))
+                outcomes.append(Outcome(check.part, check.name, False, reason, M.SKIPPED))
                 continue
             if worker.dead:
                 _retire(worker, limits, printed, notes)
@@ -113,7 +119,7 @@ def grade(statements, checks, grading, kit, supply, parts=None, probe=None, miss
                 timeouts.setdefault(check.part, []).append(check.name)
             if worker.dead:  # it was live when the check began: this check is what it died of
                 _note_problem(check.part, worker, limits, notes, crashes, stopped_parts)
-            if outcome.mistake == "grader_error":
+            if outcome.mistake == M.GRADER_ERROR:
                 errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
             if ctx.artifacts:
                 artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
@@ -230,15 +236,15 @@ def _run(check, student, ctx):
     except CheckFailed as failure:
         return Outcome(check.part, check.name, False, failure.feedback, failure.mistake or "")
     except StubMissing as missing:
-        return Outcome(check.part, check.name, False, f"{missing}, so this check could not run.", "missing")
+        return Outcome(check.part, check.name, False, f"{missing}, so this check could not run.", M.MISSING)
     except StudentError as error:
-        return Outcome(check.part, check.name, False, student_error_feedback(error), "raised")
+        return Outcome(check.part, check.name, False, student_error_feedback(error), M.RAISED)
     except WorkerProblem as problem:
         return Outcome(check.part, check.name, False, f"This check was stopped: {problem}.", problem.kind)
     except Exception as bug:  # a fault of the grader, not of the student: reported as such
         return Outcome(check.part, check.name, False,
                        "The grader itself failed on this check (not your fault); your TA will see it.",
-                       "grader_error", detail=f"{type(bug).__name__}: {bug}")
+                       M.GRADER_ERROR, detail=f"{type(bug).__name__}: {bug}")
 
 
 def student_error_feedback(error):

@@ -4,37 +4,44 @@ Arguments and results are plain data (numbers, strings, lists, dicts, NumPy
 arrays); results are whatever the student's code returned, so checks must
 verify their types before using them.
 """
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the sandbox module imports nothing above it
+    from autograder.sandbox.workers import Worker
 
 
 class Student:
-    def __init__(self, worker, timeout):
+    def __init__(self, worker: "Worker", timeout: float):
         self._worker = worker
         self._timeout = timeout
 
-    def _call(self, op, **args):
+    def _call(self, op: str, **args) -> object:
         return self._worker.call(op, self._timeout, **args)
 
-    def call(self, stub, *args, **kwargs):
+    def call(self, stub: str, *args, **kwargs) -> dict:
         """The student's function `stub` (a part of the manifest) called with `args`.
 
         Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after the call}."""
         return self._call("call_function", stub=stub, args=list(args), kwargs=kwargs)
 
-    def call_method(self, stub, init=(), attributes=None, args=(), kwargs=None, read=()):
+    def call_method(self, stub: str, init: tuple = (), attributes: Optional[dict] = None, args: tuple = (),
+                    kwargs: Optional[dict] = None, read: tuple = ()) -> dict:
         """The student's method `stub` on an instance of the kit's class built with `init`, given
         `attributes`, called with `args`. Returns {"result", "args_after", "kwargs_after",
         "read": {attribute named in `read`: its value after the call}}."""
         return self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
                           args=list(args), kwargs=kwargs, read=list(read))
 
-    def backprop(self, layer_dims, activation, parameters, X, Y):
+    def backprop(self, layer_dims, activation: str, parameters: dict, X: np.ndarray, Y: np.ndarray) -> dict:
         """Kit network, kit forward pass, the student's backward_propagation.
 
         Returns {"gradients", "gradient_norms", "parameters"} (parameters after the call)."""
         return self._call("backprop", layer_dims=list(layer_dims), activation=activation,
                           parameters=parameters, X=X, Y=Y)
 
-    def clip(self, gradients, max_norm, clip_type):
+    def clip(self, gradients: dict, max_norm: Optional[float], clip_type: Optional[str]) -> dict:
         """The student's clip_gradients(gradients, max_norm, clip_type).
 
         max_norm or clip_type None: left out, so the stub's defaults apply.

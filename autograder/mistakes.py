@@ -1,0 +1,100 @@
+"""Every mistake id a failed check can carry, with what it means for a TA.
+
+A failed check names the mistake it recognised (a short id, stored in
+OUT/state/<id>.json and counted in report.html). The ids that any part can
+produce are the named constants below; the ids of a part's known mistakes
+are the keys of its references module's MISTAKES tables, whose values are
+the hint a student reads. `describe` gives the class report one line for
+any of them. tests/test_checks.py shows that every id the corpora produce
+is described here or in a references module.
+
+Plain Python (no NumPy): every layer may import it.
+"""
+
+# -- produced by any part's comparators (checks/common.py) ----------------------------------------
+MISSING = "missing"            # None where an array or value was expected
+MISSING_KEYS = "missing_keys"  # a dict without keys the contract names
+EXTRA_KEYS = "extra_keys"      # a dict with keys the contract does not allow
+WRONG_TYPE = "wrong_type"
+WRONG_SHAPE = "wrong_shape"
+TRANSPOSE = "transpose"        # the shape, transposed
+KEEPDIMS = "keepdims"          # a (n,) array where (n, 1) was expected
+WRONG_DTYPE = "wrong_dtype"
+NOT_FINITE = "not_finite"
+WRONG_VALUES = "wrong_values"  # values differ and no known mistake explains how
+
+# -- produced by the grading step itself (pipeline/grade.py) --------------------------------------
+RAISED = "raised"              # the stub raised an exception (NotImplementedError included)
+SKIPPED = "skipped"            # the check could not run (stub missing, time budget used up)
+TIMEOUT = "timeout"            # a call did not finish in time
+CRASH = "crash"                # the worker process died in the call
+GRADER_ERROR = "grader_error"  # the grader failed: not the student's fault
+
+GENERIC = {
+    MISSING: "returned None",
+    MISSING_KEYS: "a dict misses keys the contract names",
+    EXTRA_KEYS: "a dict has keys the contract does not allow",
+    WRONG_TYPE: "returned the wrong type",
+    WRONG_SHAPE: "an array has the wrong shape",
+    TRANSPOSE: "an array is transposed",
+    KEEPDIMS: "an array lost its second axis (keepdims)",
+    WRONG_DTYPE: "an array is not float64",
+    NOT_FINITE: "inf or NaN in the result",
+    WRONG_VALUES: "wrong values, no known pattern",
+    RAISED: "the stub raised an exception",
+    SKIPPED: "the check could not run",
+}
+
+# -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
+SPECIFIC = {
+    # part 2: backward_propagation
+    "all_zero_gradients": "every gradient is zero",
+    "db_not_summed": "db is dZ not summed over the examples",
+    "dZ_norm_of_dA": "dZ_norm records the norm of dA",
+    "gradients_wrong": "the recorded norms are right for wrong gradients",
+    "l1_norm": "an L1 norm instead of the Frobenius norm",
+    "no_backward_pass": "no gradients computed",
+    "norm_before_1_over_m": "norms taken before dividing by m",
+    "norms_not_recorded": "gradient_norms not recorded",
+    "norms_wrong_layer": "norms recorded under the wrong layer",
+    "output_dZ_wrong": "dZ at the output off by a factor",
+    "constant_factor": "every gradient off by one constant factor",
+    "parameters_changed": "the parameters were changed",
+    "shape_mismatch": "gradient shapes do not match the parameters",
+    "spectral_norm": "a spectral norm instead of the Frobenius norm",
+    "updates_parameters": "takes a gradient step inside backward_propagation",
+    "wrong_key_names": "gradient keys misnamed",
+    # part 5: clip_gradients
+    "no_clipping": "returns the gradients unclipped",
+    "no_value_error": "no ValueError for an unknown clip_type",
+    "rejects_value_mode": "raises for clip_type='value'",
+    "returns_none": "returns None",
+    "returns_only_dict": "returns only the clipped dict, not (clipped, stats)",
+    "swapped_return": "returns (stats, clipped)",
+    "wrong_exception": "raises another exception than ValueError",
+    "zero_norm_nan": "0 / 0 for all-zero gradients",
+    # part 6: batch_normalize
+    "no_normalisation": "the hidden layer is not normalised",
+    # part 9: diagnose_gradient_health
+    "backward_on_other_data": "backward_propagation given other data than diagnosed",
+}
+
+# What the TA, not the student, should look at first.
+FOR_THE_TA = {TIMEOUT: "timed out", CRASH: "worker crashed", GRADER_ERROR: "grader error"}
+
+
+def describe(mistake, known=None):
+    """One line for the class report: the generic text, or the start of a known mistake's hint
+    (known: {id: hint} from the references' MISTAKES tables), else the id itself."""
+    if mistake in GENERIC:
+        return GENERIC[mistake]
+    if mistake in SPECIFIC:
+        return SPECIFIC[mistake]
+    if mistake in FOR_THE_TA:
+        return FOR_THE_TA[mistake]
+    hint = (known or {}).get(mistake, "")
+    if not hint:
+        return mistake.replace("_", " ")
+    first = min((hint.find(stop) for stop in (": ", ". ", "; ") if stop in hint), default=len(hint))
+    text = hint[:first].rstrip(".")
+    return text if len(text) <= 90 else text[:89] + "…"
