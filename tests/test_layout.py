@@ -5,6 +5,9 @@ integrations and tools -> pipeline -> outputs -> checks -> sandbox -> references
 a lower role importing a higher one would tie, say, the sandbox to nbgrader.
 """
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,44 @@ def test_a_module_imports_only_its_own_role_or_lower_ones(path, module):
     upward = [name for name in imported(path, module)
               if RANKS.get(role(name), 0) > RANKS[role(module)]]
     assert not upward, f"{module} ({role(module)}) imports a higher role: {upward}"
+
+
+# -- the code explains itself with files that exist -------------------------------------------------
+
+REPO = PACKAGE.parent
+CITED = re.compile(r"(?<![\w/.<-])((?:[\w.-]+/)+[\w.-]+\.(?:py|md|toml|ipynb|sh|txt|json))\b")
+# Where outputs and scratch live: cited as patterns, not as files of the repository.
+OUTPUT_PLACES = ("OUT/", "DIR/", "dist/", "grades/", "submitted/", "autograded/", "feedback/", "results/",
+                 "state/", "bench/out")
+
+
+def citations(path):
+    """(line, cited path) for each repository path a comment or docstring of `path` names."""
+    for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+        docstring = token.type == tokenize.STRING and token.string.lstrip("rbuRBU")[:3] in ('"""', "'''")
+        if token.type == tokenize.COMMENT or docstring:
+            for found in CITED.finditer(token.string):
+                yield token.start[0], found.group(1)
+
+
+def missing_citations(paths):
+    missing = []
+    for path in paths:
+        for line, cited in citations(path):
+            if cited.startswith(OUTPUT_PLACES):
+                continue
+            if not any(p.exists() for p in (REPO / cited, PACKAGE / cited, path.parent / cited)):
+                where = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+                missing.append(f"{where}:{line} cites {cited}")
+    return missing
+
+
+def test_no_comment_or_docstring_cites_a_file_that_is_not_in_the_repository():
+    code = sorted([*PACKAGE.rglob("*.py"), *REPO.glob("tests/*.py"), *REPO.glob("bench/*.py")])
+    assert not missing_citations(code)
+
+
+def test_a_citation_of_a_missing_file_is_found(tmp_path):
+    stray = tmp_path / "stray.py"
+    stray.write_text('"""See docs/nowhere.md and autograder/config.py."""\n# and tests/test_gone.py\n')
+    assert [m.split(" cites ")[1] for m in missing_citations([stray])] == ["docs/nowhere.md", "tests/test_gone.py"]
