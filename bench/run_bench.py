@@ -243,7 +243,14 @@ def main(argv=None):
                              "the largest of --sizes, the most of --jobs)")
     parser.add_argument("--sandbox", action="store_true",
                         help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
+    parser.add_argument("--versions", metavar="REV",
+                        help="only per-submission time now against commit REV, interleaved (bench/bench_versions.py)")
     args = parser.parse_args(argv)
+    if args.versions:
+        from bench_versions import run as bench_versions  # noqa: PLC0415 - its own measurement
+
+        bench_versions(args.versions, out=args.out)
+        return
     if args.sandbox:
         from bench_sandbox import run as bench_sandbox  # noqa: PLC0415 - its own measurement
 
