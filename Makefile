@@ -72,8 +72,10 @@ collect: $(VENV)/.installed
 	@$(NBGRADER) collect $(ASSIGNMENT) --update --log-level=INFO $(ONLY) \
 	  --ExchangeCollect.check_owner=$(CHECK_OWNER)
 
+# Scores come from grading the submitted files (nbgrader_config.py: GradeFromFile), never from a
+# kernel; JOBS=n grading processes (default: one per CPU).
 autograde: $(VENV)/.installed
-	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(QUIET)
+	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(if $(JOBS),--GradeFromFile.jobs=$(JOBS)) $(QUIET)
 
 # Feedback pages into feedback/ (hidden tests' code removed: nbgrader_config.py), then to the
 # exchange, where students get them with `nbgrader fetch_feedback`.

@@ -1,5 +1,19 @@
 """nbgrader steps the course swaps in (nbgrader_config.py puts them in place).
 
+GradeFromFile, for `nbgrader autograde`: the score of every test cell comes
+from the kit's own grading of the submitted notebook file (load -> restore
+-> extract -> checks in sandboxed workers -> score: what `make grade` runs),
+never from a kernel. It runs after anything a kernel did and before
+SaveAutoGrades, and replaces each test cell's outputs with two: the part's
+per-check table (and plots), and an execute_result holding the part's
+points, which SaveAutoGrades (nbgrader.utils.determine_grade) records as
+partial credit. Whatever a kernel printed, displayed or raised in that cell
+is gone by then, so no student cell can change a score. nbgrader's
+sanitizing pass (ClearOutput, OverwriteCells) has already run: the notebook
+this step sees has no outputs of the student's, and its test cells are the
+instructor's. The grading processes (TensorFlow loaded once) serve the whole
+run: autograder/grading_service.py.
+
 RestartingExecute, for `nbgrader autograde`: a stub that calls `os._exit`,
 crashes native code or exhausts memory kills the kernel in the first demo
 cell that calls it. Stock nbgrader then drops the whole submission (no
@@ -15,11 +29,16 @@ ClearHiddenTestsFromFeedback, for `nbgrader generate_feedback`: nbgrader's
 feedback shows test cells as autograded, hidden tests included; this removes
 the hidden tests' code (their results stay: open book, design.md 4.7).
 """
+import glob
+import os
+from html import escape
+
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import ClearHiddenTests, Execute
-from traitlets import List
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from traitlets import Integer, List
 
 DIED = ("The kernel died while running this cell: the code it called ended the Python process "
         "(os._exit, a crash in native code, or running out of memory). The autograder started a "
@@ -61,3 +80,111 @@ class ClearHiddenTestsFromFeedback(ClearHiddenTests):
     # has the trait but not as config, which makes traitlets warn on every run.
     display_data_priority = List(['text/html', 'application/pdf', 'text/latex', 'image/svg+xml',
                                   'image/png', 'image/jpeg', 'text/plain']).tag(config=True)
+
+
+class GradeFromFile(NbGraderPreprocessor):
+    """Writes into each test cell the part's score from grading the submitted file.
+
+    Place after any execution and before nbgrader.preprocessors.SaveAutoGrades."""
+
+    jobs = Integer(0, help="Grading processes for the run (0: one per CPU, as `make grade`).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from . import grading_service
+        from .export import part_of
+
+        info = resources["nbgrader"]
+        course = CourseDirectory(config=self.config)
+        service = grading_service.service(self._hidden(course, info["db_url"]), self.jobs or None)
+        student, assignment, name = info["student"], info["assignment"], info["notebook"]
+        self._prefetch_next(service, course, student, assignment, name)
+        result = service.result(student, self._submitted(course, student, assignment, name))
+        parts, seen = result.record["parts"], set()
+        for cell in nb.cells:
+            if not _is_test_cell(cell):
+                continue
+            pid = part_of(cell.metadata.nbgrader.get("grade_id", ""), list(parts))
+            if pid is None or pid in seen:
+                cell.outputs = [_not_graded(cell, pid)]
+                self.log.warning("%s: test cell %s is not one the kit grades: 0 points", student,
+                                 cell.metadata.nbgrader.get("grade_id"))
+            else:
+                cell.outputs = _part_outputs(pid, parts[pid], result, float(cell.metadata.nbgrader["points"]),
+                                             first=not seen)
+                seen.add(pid)
+            cell.execution_count = None
+        return nb, resources
+
+    @staticmethod
+    def _submitted(course, student, assignment, name):
+        return os.path.join(course.format_path(course.submitted_directory, student, assignment), f"{name}.ipynb")
+
+    def _hidden(self, course, db_url):
+        """The course's files, which the workers must not see (they add the kit's own)."""
+        hidden = [course.root]
+        if db_url.startswith("sqlite:///"):
+            hidden.append(db_url[len("sqlite:///"):])
+        exchange = self.config.get("Exchange", {}).get("root")
+        if isinstance(exchange, str):
+            hidden.append(exchange)
+        return [os.path.abspath(p) for p in hidden]
+
+    def _prefetch_next(self, service, course, student, assignment, name):
+        """Start grading the students nbgrader takes next (its order: sorted), for a whole run.
+
+        Only those it will autograde: not yet autograded, or all of them with --force."""
+        if course.student_id != "*" or service.jobs < 2:
+            return
+        force = bool(self.config.get("BaseConverter", {}).get("force", False))
+        pattern = course.format_path(course.submitted_directory, "*", assignment)
+        folders = sorted(glob.glob(pattern))
+        mine = course.format_path(course.submitted_directory, student, assignment)
+        later = [f for f in folders if f > mine]
+        ahead = 0
+        for folder in later:
+            other = os.path.basename(os.path.dirname(folder))
+            if not force and os.path.exists(course.format_path(course.autograded_directory, other, assignment)):
+                continue
+            path = os.path.join(folder, f"{name}.ipynb")
+            if os.path.isfile(path):
+                service.prefetch(other, path)
+                ahead += 1
+            if ahead >= service.jobs:
+                return
+
+
+def _is_test_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def _part_outputs(pid, part, result, cell_points, first):
+    """[the per-check table (+ plots), the points as an execute_result] for part `pid`."""
+    from .checks import REGISTRY
+    from .notebook import PartResult
+    from .pages import _messages
+    from .run import images
+
+    if abs(cell_points - part["max_score"]) > 1e-9:
+        raise ValueError(f"the test cell of {pid} is worth {cell_points:g} points in the notebook but "
+                         f"{part['max_score']:g} in grading.toml: make them equal and run `make release`")
+    hidden = {c.name for c in REGISTRY if c.part == pid and c.hidden}
+    rows = [(c["name"], c["passed"], c["score"], c["max_score"], str(c["feedback"]), c["name"] in hidden)
+            for c in part["checks"]]
+    shown = PartResult(pid, part["title"], part["score"], part["max_score"], False, rows)
+    figures = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
+                      f"<figcaption>{escape(caption)}</figcaption></figure>"
+                      for caption, uri in images(result.artifacts).get(pid, [])
+                      if uri.startswith("data:image/svg+xml;base64,"))
+    messages = _messages(result.record["errors"], ()) if first else ""
+    html = messages + shown._repr_html_() + figures
+    return [new_output("display_data", data={"text/html": html, "text/plain": repr(shown)}),
+            new_output("execute_result", data={"text/plain": repr(float(part["score"]))}, execution_count=None)]
+
+
+NOT_GRADED = ("The kit grades each part in its one test cell named test_<part> (grading.toml's parts); "
+              "this cell is not one of them, so it gets no points here.")
+
+
+def _not_graded(cell, pid):
+    return new_output("error", ename="NotGraded", evalue=NOT_GRADED, traceback=[f"NotGraded: {NOT_GRADED}"])
