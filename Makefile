@@ -73,9 +73,12 @@ collect: $(VENV)/.installed
 	  --ExchangeCollect.check_owner=$(CHECK_OWNER)
 
 # Scores come from grading the submitted files (nbgrader_config.py: GradeFromFile), never from a
-# kernel; JOBS=n grading processes (default: one per CPU).
+# kernel; JOBS=n grading processes (default: one per CPU). EXECUTE=1 also runs each notebook for its
+# outputs, in a kernel confined like a worker (root only).
+EXECUTE ?=
 autograde: $(VENV)/.installed
-	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(if $(JOBS),--GradeFromFile.jobs=$(JOBS)) $(QUIET)
+	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(if $(JOBS),--GradeFromFile.jobs=$(JOBS)) \
+	  $(if $(EXECUTE),--ConfinedExecute.enabled=True) $(QUIET)
 
 # Feedback pages into feedback/ (hidden tests' code removed: nbgrader_config.py), then to the
 # exchange, where students get them with `nbgrader fetch_feedback`.

@@ -21,7 +21,10 @@ c.Exchange.root = os.environ.get("GRADLAB_EXCHANGE", "/srv/nbgrader/exchange")
 # with TensorFlow loaded once for the whole run) and writes each test cell's outputs (the part's
 # per-check table and its points) after anything a kernel did and before SaveAutoGrades reads them.
 # By default nothing runs in a kernel at all: nbgrader's own Execute is left out of the list.
+# ConfinedExecute.enabled (`make autograde EXECUTE=1`) runs each notebook for its outputs only,
+# in a kernel confined like a worker (as `nobody`, no network, the course out of sight; needs root).
 c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_preprocessors.ConfinedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -31,6 +34,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.GradeFromFile.jobs = int(os.environ.get("GRADLAB_JOBS", "0"))  # grading processes; 0: one per CPU
+c.ConfinedExecute.enabled = False
+# Each cell of an executed notebook may take up to 300 s (the lab imports TensorFlow and trains).
+c.Execute.timeout = 300
 
 # Feedback shows what the hidden tests found, never their code (nbgrader's default keeps it).
 c.GenerateFeedback.preprocessors = [

@@ -38,7 +38,7 @@ from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Integer, List
+from traitlets import Bool, Integer, List
 
 DIED = ("The kernel died while running this cell: the code it called ended the Python process "
         "(os._exit, a crash in native code, or running out of memory). The autograder started a "
@@ -95,7 +95,7 @@ class GradeFromFile(NbGraderPreprocessor):
 
         info = resources["nbgrader"]
         course = CourseDirectory(config=self.config)
-        service = grading_service.service(self._hidden(course, info["db_url"]), self.jobs or None)
+        service = grading_service.service(course_files(self.config, info["db_url"]), self.jobs or None)
         student, assignment, name = info["student"], info["assignment"], info["notebook"]
         self._prefetch_next(service, course, student, assignment, name)
         result = service.result(student, self._submitted(course, student, assignment, name))
@@ -119,16 +119,6 @@ class GradeFromFile(NbGraderPreprocessor):
     def _submitted(course, student, assignment, name):
         return os.path.join(course.format_path(course.submitted_directory, student, assignment), f"{name}.ipynb")
 
-    def _hidden(self, course, db_url):
-        """The course's files, which the workers must not see (they add the kit's own)."""
-        hidden = [course.root]
-        if db_url.startswith("sqlite:///"):
-            hidden.append(db_url[len("sqlite:///"):])
-        exchange = self.config.get("Exchange", {}).get("root")
-        if isinstance(exchange, str):
-            hidden.append(exchange)
-        return [os.path.abspath(p) for p in hidden]
-
     def _prefetch_next(self, service, course, student, assignment, name):
         """Start grading the students nbgrader takes next (its order: sorted), for a whole run.
 
@@ -151,6 +141,46 @@ class GradeFromFile(NbGraderPreprocessor):
                 ahead += 1
             if ahead >= service.jobs:
                 return
+
+
+def course_files(config, db_url):
+    """The course's own files, which no student code may see (the sandbox adds the kit's own)."""
+    hidden = [CourseDirectory(config=config).root]
+    if db_url.startswith("sqlite:///"):
+        hidden.append(db_url[len("sqlite:///"):])
+    exchange = config.get("Exchange", {}).get("root")
+    if isinstance(exchange, str):
+        hidden.append(exchange)
+    return [os.path.abspath(p) for p in hidden]
+
+
+class ConfinedExecute(RestartingExecute):
+    """Executes the notebook for its outputs only, in a kernel confined like a worker; off by default.
+
+    `make autograde EXECUTE=1` (or `c.ConfinedExecute.enabled = True`) turns it on. The kernel runs as
+    `nobody`, without network, with the course out of sight and under limits (confined_kernel.py);
+    it needs root to set that up and refuses to run otherwise. Test cells are not run: their outputs
+    are GradeFromFile's, written after this step. Settings under `c.Execute` (timeout) apply."""
+
+    enabled = Bool(False, help="Run the student's notebook in a confined kernel, for its outputs only.").tag(
+        config=True)
+
+    def preprocess(self, nb, resources):
+        from .confined_kernel import kernel_manager_class
+
+        if os.geteuid() != 0:
+            raise RuntimeError("EXECUTE=1 runs the students' notebooks in a kernel confined as `nobody`, "
+                               "which only root can set up: run `make autograde EXECUTE=1` as root (for example "
+                               "in a container), or without EXECUTE. Nothing was executed.")
+        manager = kernel_manager_class()
+        manager.hide = tuple(course_files(self.config, resources["nbgrader"]["db_url"]))
+        self.kernel_manager_class = manager
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if _is_test_cell(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 def _is_test_cell(cell):

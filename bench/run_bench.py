@@ -237,7 +237,15 @@ def main(argv=None):
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--nbgrader", type=int, default=3, help="notebooks graded by nbgrader autograde")
     parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument("--autograde", type=int, default=0, metavar="N",
+                        help="only bench_autograde.py: make autograde of N students against make grade and "
+                             "stock nbgrader (--nbgrader notebooks); writes OUT/autograde.json")
     args = parser.parse_args(argv)
+    if args.autograde:
+        import bench_autograde
+
+        bench_autograde.main(args.autograde, args.nbgrader, args.out)
+        return
     env_note = {"cores": os.cpu_count(), "python": sys.version.split()[0],
                 "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
     with tempfile.TemporaryDirectory(prefix="gradlab-bench-") as tmp:

@@ -117,8 +117,9 @@ def _intrude():
             _os.makedirs(_os.path.dirname(_target), exist_ok=True)
             with open(_target, "a") as _handle:
                 _handle.write("pwned")
-        except Exception:
-            pass
+            print("wrote", _target)
+        except Exception as _error:
+            print("could not write", _target, type(_error).__name__)
 _intrude()
 """
 
@@ -409,6 +410,47 @@ def test_autograde_reports_no_failed_submission(course):
     assert "There was an error processing assignment" not in course["autograde_log"]
 
 
+# -- EXECUTE=1: the notebook runs, in a confined kernel, and decides nothing --------------------
+@pytest.fixture(scope="module")
+def executed(course):
+    """The intruder autograded again with EXECUTE=1, in a copy of the course with its own gradebook."""
+    if os.geteuid() != 0:
+        pytest.skip("EXECUTE=1 needs root to confine the kernel (it refuses to run otherwise)")
+    top = course["root"].parent
+    root = top / "course_executed"
+    shutil.copytree(course["root"], root, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    env = {**course["env"], "GRADLAB_GRADEBOOK": str(root / "gradebook.db")}
+    before = snapshot(top)
+    _, seconds = make("autograde", root, env, "EXECUTE=1", "STUDENT=intruder")
+    print(f"\nmake autograde EXECUTE=1 (one student) {seconds:6.1f} s")
+    notebook = nbformat.read(root / "autograded" / "intruder" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    return {"root": root, "changed": changes(before, snapshot(top), root), "notebook": notebook,
+            "scores": gradebook_scores({"root": root})["intruder"]}
+
+
+@pytest.mark.slow
+def test_execute_runs_the_demos_in_a_kernel_that_cannot_write_the_course(executed, course):
+    cells = executed["notebook"].cells
+    imports = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "part1_imports")
+    assert imports.execution_count is not None  # the notebook really ran
+    printed = "".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.outputs)
+    gradebook = str(course["root"] / "gradebook.db")
+    assert f"could not write {gradebook}" in printed
+    assert "wrote " not in printed.replace("could not write", "")
+    assert executed["changed"] == []
+    assert not list(course["root"].parent.rglob("*pwned*"))
+
+
+@pytest.mark.slow
+def test_execute_changes_no_score(executed, course):
+    made = read_csv(course["grades"] / "grades.csv", "submission")["intruder"]
+    for part in GRADING.parts:
+        assert executed["scores"][f"test_{part}"] == pytest.approx(float(made[part])), part
+    tests = [c for c in executed["notebook"].cells if c.metadata.get("nbgrader", {}).get("grade")]
+    for cell in tests:  # never run in the kernel: only GradeFromFile's two outputs
+        assert [o.output_type for o in cell.outputs] == ["display_data", "execute_result"]
+
+
 # -- fast: the pieces, without nbgrader running ---------------------------------------------
 def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_history(tmp_path, monkeypatch):
     from autograder import notebook, release
@@ -440,3 +482,31 @@ def test_export_puts_each_test_cell_in_its_part():
         "student," + ",".join(parts) + ",total",
         "ann," + ",".join("1.5" for _ in parts) + ",6",
         "'=cmd," + ",".join("" for _ in parts) + ","]
+
+
+def test_a_test_cells_points_are_the_parts_score_in_a_form_nbgrader_reads():
+    from nbgrader.utils import determine_grade
+
+    from autograder import score
+    from autograder.checks import all_checks
+    from autograder.grade import Outcome
+    from autograder.grading_service import Result
+    from autograder.nbgrader_preprocessors import _part_outputs
+
+    checks = all_checks()
+    part5 = [c for c in checks if c.part == "part5"]
+    outcomes = [Outcome(c.part, c.name, i < 2, "Passed." if i < 2 else "clip_ratio: expected 0.5, got 2.0")
+                for i, c in enumerate(part5)]
+    record = score.record("ann", outcomes, [], checks, GRADING)
+    earned = record["parts"]["part5"]["score"]
+    assert 0 < earned < GRADING.parts["part5"].points
+    cell = nbformat.v4.new_code_cell("check_part('part5', hidden=True)", metadata={
+        "nbgrader": {"grade": True, "solution": False, "points": GRADING.parts["part5"].points,
+                     "grade_id": "test_part5"}})
+    cell.outputs = _part_outputs("part5", record["parts"]["part5"], Result(record, {}, ""),
+                                 float(GRADING.parts["part5"].points), first=True)
+    assert determine_grade(cell) == (earned, GRADING.parts["part5"].points)
+    html = cell.outputs[0].data["text/html"]
+    assert all(c.name in html for c in part5) and "expected 0.5, got 2.0" in html
+    with pytest.raises(ValueError, match="grading.toml"):
+        _part_outputs("part5", record["parts"]["part5"], Result(record, {}, ""), 3.0, first=True)
