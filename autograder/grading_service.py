@@ -22,6 +22,8 @@ from . import config, run
 from .checks import all_checks
 from .load import Submission
 
+STARTUP_SECONDS = 300  # a grading process importing TensorFlow on a busy machine
+
 
 @dataclasses.dataclass
 class Result:
@@ -56,7 +58,16 @@ class GradingService:
         """The Result for student `sid`'s file at `path` (graded now, unless prefetched)."""
         self.prefetch(sid, path)
         prepared, job = self._pending.pop((sid, str(path)))
-        graded = job.get()[1] if job is not None else None
+        graded = None
+        if job is not None:
+            # A grading process killed from outside (out of memory) loses its task without a word:
+            # wait for as long as the queue ahead of this one may take (startup included), not forever.
+            wait = (self.jobs + 2) * self.grading.limits.submission_timeout + STARTUP_SECONDS
+            try:
+                graded = job.get(timeout=wait)[1]
+            except multiprocessing.TimeoutError:
+                raise RuntimeError(f"grading {sid} took more than {wait:g} s: a grading process may have "
+                                   "died (out of memory?); autograde this student again") from None
         record, _outcomes, output, artifacts = run.scored(prepared, graded, self.checks, self.grading)
         return Result(record, artifacts, output)
 

@@ -14,16 +14,14 @@ this step sees has no outputs of the student's, and its test cells are the
 instructor's. The grading processes (TensorFlow loaded once) serve the whole
 run: autograder/grading_service.py.
 
-RestartingExecute, for `nbgrader autograde`: a stub that calls `os._exit`,
-crashes native code or exhausts memory kills the kernel in the first demo
-cell that calls it. Stock nbgrader then drops the whole submission (no
-grades, no feedback); `make grade` costs such a stub its own part only. So
-the dead cell gets an error output saying what happened, a fresh kernel is
-started, and execution goes on with the next cell. Cells that needed the
-lost state fail (nbgrader lets them), but each test cell still grades the
-whole notebook: under `nbgrader autograde`, `autograder.notebook.check_part`
-grades the notebook file being autograded, not the kernel's history, so the
-scores are those of `make grade`.
+ConfinedExecute, for `make autograde EXECUTE=1` only: runs the notebook for
+its outputs (the demos' prints and plots), test cells excepted, in a kernel
+confined like a worker (autograder/confined_kernel.py); off by default. It is
+a RestartingExecute: a stub that calls `os._exit`, crashes native code or
+exhausts memory kills the kernel in the first demo cell that calls it, and
+stock nbgrader would then drop the whole submission. So the dead cell gets an
+error output saying what happened, a fresh kernel is started, and execution
+goes on with the next cell. The scores do not depend on any of this.
 
 ClearHiddenTestsFromFeedback, for `nbgrader generate_feedback`: nbgrader's
 feedback shows test cells as autograded, hidden tests included; this removes
@@ -43,7 +41,7 @@ from traitlets import Bool, Integer, List
 DIED = ("The kernel died while running this cell: the code it called ended the Python process "
         "(os._exit, a crash in native code, or running out of memory). The autograder started a "
         "new kernel for the rest of the notebook, so cells below that need this cell's results fail; "
-        "each part's test cell still grades your code.")
+        "each part's test cell still shows the grading of your code.")
 
 
 class RestartingExecute(Execute):
@@ -105,7 +103,7 @@ class GradeFromFile(NbGraderPreprocessor):
                 continue
             pid = part_of(cell.metadata.nbgrader.get("grade_id", ""), list(parts))
             if pid is None or pid in seen:
-                cell.outputs = [_not_graded(cell, pid)]
+                cell.outputs = [_not_graded()]
                 self.log.warning("%s: test cell %s is not one the kit grades: 0 points", student,
                                  cell.metadata.nbgrader.get("grade_id"))
             else:
@@ -216,5 +214,5 @@ NOT_GRADED = ("The kit grades each part in its one test cell named test_<part> (
               "this cell is not one of them, so it gets no points here.")
 
 
-def _not_graded(cell, pid):
+def _not_graded():
     return new_output("error", ename="NotGraded", evalue=NOT_GRADED, traceback=[f"NotGraded: {NOT_GRADED}"])

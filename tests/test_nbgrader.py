@@ -12,8 +12,13 @@ stub that try to write into the course root, the gradebook, the exchange and ano
 folders) and a looper (a module-level infinite loop). No score may come from a kernel, no file
 outside the student's own autograded folder may change.
 
+Two students are then autograded again with EXECUTE=1 (their notebooks run in a confined
+kernel, for outputs only): the intruder's cells cannot write, the crashing one's kernel is
+replaced, and no score changes.
+
 Nothing is written in the repository: the course, exchange, gradebook and grades live in tmp.
-Slow (the course: about 2 minutes); the last tests are fast checks of the pieces.
+Slow (about 4 minutes here, most of it students fetching and submitting with nbgrader, plus
+about 3 for EXECUTE=1); the last tests are fast checks of the pieces.
 """
 import ast
 import csv
@@ -411,44 +416,72 @@ def test_autograde_reports_no_failed_submission(course):
 
 
 # -- EXECUTE=1: the notebook runs, in a confined kernel, and decides nothing --------------------
+EXECUTED = ("intruder", "crashing")
+
+
 @pytest.fixture(scope="module")
 def executed(course):
-    """The intruder autograded again with EXECUTE=1, in a copy of the course with its own gradebook."""
+    """The intruder and the crashing student autograded again with EXECUTE=1, in a copy of the
+    course (their submissions only, its own gradebook)."""
     if os.geteuid() != 0:
         pytest.skip("EXECUTE=1 needs root to confine the kernel (it refuses to run otherwise)")
     top = course["root"].parent
     root = top / "course_executed"
-    shutil.copytree(course["root"], root, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    submitted = course["root"] / "submitted"
+
+    def left_out(folder, names):
+        if Path(folder) == submitted:
+            return [n for n in names if n not in EXECUTED]
+        return [n for n in names if n in ("autograded", "feedback")]
+
+    shutil.copytree(course["root"], root, ignore=left_out)
     env = {**course["env"], "GRADLAB_GRADEBOOK": str(root / "gradebook.db")}
     before = snapshot(top)
-    _, seconds = make("autograde", root, env, "EXECUTE=1", "STUDENT=intruder")
-    print(f"\nmake autograde EXECUTE=1 (one student) {seconds:6.1f} s")
-    notebook = nbformat.read(root / "autograded" / "intruder" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    return {"root": root, "changed": changes(before, snapshot(top), root), "notebook": notebook,
-            "scores": gradebook_scores({"root": root})["intruder"]}
+    _, seconds = make("autograde", root, env, "EXECUTE=1")
+    print(f"\nmake autograde EXECUTE=1 ({len(EXECUTED)} students) {seconds:6.1f} s")
+    notebooks = {s: nbformat.read(root / "autograded" / s / ASSIGNMENT / NOTEBOOK, as_version=4) for s in EXECUTED}
+    return {"root": root, "changed": changes(before, snapshot(top), root), "notebooks": notebooks,
+            "scores": gradebook_scores({"root": root})}
+
+
+def printed(notebook):
+    return "".join(o.get("text", "") + o.get("evalue", "") for c in notebook.cells if c.cell_type == "code"
+                   for o in c.outputs)
 
 
 @pytest.mark.slow
 def test_execute_runs_the_demos_in_a_kernel_that_cannot_write_the_course(executed, course):
-    cells = executed["notebook"].cells
+    cells = executed["notebooks"]["intruder"].cells
     imports = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "part1_imports")
     assert imports.execution_count is not None  # the notebook really ran
-    printed = "".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.outputs)
+    text = printed(executed["notebooks"]["intruder"])
     gradebook = str(course["root"] / "gradebook.db")
-    assert f"could not write {gradebook}" in printed
-    assert "wrote " not in printed.replace("could not write", "")
+    assert f"could not write {gradebook}" in text
+    assert "wrote " not in text.replace("could not write", "")
     assert executed["changed"] == []
     assert not list(course["root"].parent.rglob("*pwned*"))
 
 
 @pytest.mark.slow
+def test_execute_goes_on_in_a_new_confined_kernel_when_a_stub_kills_it(executed):
+    from autograder.nbgrader_preprocessors import DIED
+
+    cells = [c for c in executed["notebooks"]["crashing"].cells if c.cell_type == "code"]
+    died = [i for i, c in enumerate(cells) if DIED in printed(nbformat.v4.new_notebook(cells=[c]))]
+    assert died, "no cell recorded the kernel's death"
+    assert any(c.execution_count is not None for c in cells[died[0] + 1:])  # the new kernel ran the rest
+
+
+@pytest.mark.slow
 def test_execute_changes_no_score(executed, course):
-    made = read_csv(course["grades"] / "grades.csv", "submission")["intruder"]
-    for part in GRADING.parts:
-        assert executed["scores"][f"test_{part}"] == pytest.approx(float(made[part])), part
-    tests = [c for c in executed["notebook"].cells if c.metadata.get("nbgrader", {}).get("grade")]
-    for cell in tests:  # never run in the kernel: only GradeFromFile's two outputs
-        assert [o.output_type for o in cell.outputs] == ["display_data", "execute_result"]
+    made = read_csv(course["grades"] / "grades.csv", "submission")
+    for student in EXECUTED:
+        for part in GRADING.parts:
+            assert executed["scores"][student][f"test_{part}"] == pytest.approx(float(made[student][part])), \
+                (student, part)
+        tests = [c for c in executed["notebooks"][student].cells if c.metadata.get("nbgrader", {}).get("grade")]
+        for cell in tests:  # never run in the kernel: only GradeFromFile's two outputs
+            assert [o.output_type for o in cell.outputs] == ["display_data", "execute_result"]
 
 
 # -- fast: the pieces, without nbgrader running ---------------------------------------------
