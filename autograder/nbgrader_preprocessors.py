@@ -90,6 +90,7 @@ class GradeFromFile(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         from . import grading_service
         from .export import part_of
+        from .run import images
 
         info = resources["nbgrader"]
         course = CourseDirectory(config=self.config)
@@ -98,6 +99,7 @@ class GradeFromFile(NbGraderPreprocessor):
         self._prefetch_next(service, course, student, assignment, name)
         result = service.result(student, self._submitted(course, student, assignment, name))
         parts, seen = result.record["parts"], set()
+        figures = images(result.artifacts)
         for cell in nb.cells:
             if not _is_test_cell(cell):
                 continue
@@ -108,7 +110,7 @@ class GradeFromFile(NbGraderPreprocessor):
                                  cell.metadata.nbgrader.get("grade_id"))
             else:
                 cell.outputs = _part_outputs(pid, parts[pid], result, float(cell.metadata.nbgrader["points"]),
-                                             first=not seen)
+                                             figures.get(pid, []), first=not seen)
                 seen.add(pid)
             cell.execution_count = None
         return nb, resources
@@ -186,12 +188,13 @@ def _is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
-def _part_outputs(pid, part, result, cell_points, first):
-    """[the per-check table (+ plots), the points as an execute_result] for part `pid`."""
+def _part_outputs(pid, part, result, cell_points, figures, first):
+    """[the per-check table (+ plots), the points as an execute_result] for part `pid`.
+
+    figures: [(caption, data URI)] of the part, from plots.images."""
     from .checks import REGISTRY
     from .notebook import PartResult
     from .pages import _messages
-    from .run import images
 
     if abs(cell_points - part["max_score"]) > 1e-9:
         raise ValueError(f"the test cell of {pid} is worth {cell_points:g} points in the notebook but "
@@ -200,12 +203,11 @@ def _part_outputs(pid, part, result, cell_points, first):
     rows = [(c["name"], c["passed"], c["score"], c["max_score"], str(c["feedback"]), c["name"] in hidden)
             for c in part["checks"]]
     shown = PartResult(pid, part["title"], part["score"], part["max_score"], False, rows)
-    figures = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
-                      f"<figcaption>{escape(caption)}</figcaption></figure>"
-                      for caption, uri in images(result.artifacts).get(pid, [])
-                      if uri.startswith("data:image/svg+xml;base64,"))
+    plots = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
+                    f"<figcaption>{escape(caption)}</figcaption></figure>"
+                    for caption, uri in figures if uri.startswith("data:image/svg+xml;base64,"))
     messages = _messages(result.record["errors"], ()) if first else ""
-    html = messages + shown._repr_html_() + figures
+    html = messages + shown._repr_html_() + plots
     return [new_output("display_data", data={"text/html": html, "text/plain": repr(shown)}),
             new_output("execute_result", data={"text/plain": repr(float(part["score"]))}, execution_count=None)]
 

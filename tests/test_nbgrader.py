@@ -537,9 +537,9 @@ def test_a_test_cells_points_are_the_parts_score_in_a_form_nbgrader_reads():
         "nbgrader": {"grade": True, "solution": False, "points": GRADING.parts["part5"].points,
                      "grade_id": "test_part5"}})
     cell.outputs = _part_outputs("part5", record["parts"]["part5"], Result(record, {}, ""),
-                                 float(GRADING.parts["part5"].points), first=True)
+                                 float(GRADING.parts["part5"].points), [], first=True)
     assert determine_grade(cell) == (earned, GRADING.parts["part5"].points)
     html = cell.outputs[0].data["text/html"]
     assert all(c.name in html for c in part5) and "expected 0.5, got 2.0" in html
     with pytest.raises(ValueError, match="grading.toml"):
-        _part_outputs("part5", record["parts"]["part5"], Result(record, {}, ""), 3.0, first=True)
+        _part_outputs("part5", record["parts"]["part5"], Result(record, {}, ""), 3.0, [], first=True)
