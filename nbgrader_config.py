@@ -31,8 +31,7 @@ c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_preprocessors.GradeFromFile",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    # nbgrader's list ends with CheckCellMetadata again; the sanitizing pass has just checked the
-    # same nbgrader metadata (no step above changes it), and the check costs 0.3 s per notebook here.
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.GradeFromFile.jobs = int(os.environ.get("GRADLAB_JOBS", "0"))  # grading processes; 0: one per CPU
 c.ConfinedExecute.enabled = False

@@ -27,7 +27,6 @@ ClearHiddenTestsFromFeedback, for `nbgrader generate_feedback`: nbgrader's
 feedback shows test cells as autograded, hidden tests included; this removes
 the hidden tests' code (their results stay: open book, design.md 4.7).
 """
-import glob
 import os
 from html import escape
 
@@ -93,8 +92,8 @@ class GradeFromFile(NbGraderPreprocessor):
         from .run import images
 
         info = resources["nbgrader"]
-        course = CourseDirectory(config=self.config)
-        service = grading_service.service(course_files(self.config, info["db_url"]), self.jobs or None)
+        course = course_directory(self)
+        service = grading_service.service(course_files(course, self.config, info["db_url"]), self.jobs or None)
         student, assignment, name = info["student"], info["assignment"], info["notebook"]
         self._prefetch_next(service, course, student, assignment, name)
         result = service.result(student, self._submitted(course, student, assignment, name))
@@ -120,32 +119,38 @@ class GradeFromFile(NbGraderPreprocessor):
         return os.path.join(course.format_path(course.submitted_directory, student, assignment), f"{name}.ipynb")
 
     def _prefetch_next(self, service, course, student, assignment, name):
-        """Start grading the students nbgrader takes next (its order: sorted), for a whole run.
+        """Start grading the students nbgrader takes next, in its own order (a sorted list of
+        submitted/<student>/<assignment> folders held by the Autograde converter running this step).
 
         Only those it will autograde: not yet autograded, or all of them with --force."""
-        if course.student_id != "*" or service.jobs < 2:
+        converter = getattr(getattr(self, "parent", None), "parent", None)  # exporter, then converter
+        folders = getattr(converter, "assignments", None)
+        if service.jobs < 2 or not isinstance(folders, dict):
             return
-        force = bool(self.config.get("BaseConverter", {}).get("force", False))
-        pattern = course.format_path(course.submitted_directory, "*", assignment)
-        folders = sorted(glob.glob(pattern))
-        mine = course.format_path(course.submitted_directory, student, assignment)
-        later = [f for f in folders if f > mine]
+        mine = os.path.normpath(course.format_path(course.submitted_directory, student, assignment))
         ahead = 0
-        for folder in later:
+        for folder in sorted(os.path.normpath(f) for f in folders):
             other = os.path.basename(os.path.dirname(folder))
-            if not force and os.path.exists(course.format_path(course.autograded_directory, other, assignment)):
-                continue
+            done = os.path.exists(course.format_path(course.autograded_directory, other, assignment))
             path = os.path.join(folder, f"{name}.ipynb")
-            if os.path.isfile(path):
-                service.prefetch(other, path)
-                ahead += 1
+            if folder <= mine or (done and not getattr(converter, "force", False)) or not os.path.isfile(path):
+                continue
+            service.prefetch(other, path)
+            ahead += 1
             if ahead >= service.jobs:
                 return
 
 
-def course_files(config, db_url):
+def course_directory(step):
+    """The course directory of the nbgrader converter running `step` (the exporter's parent):
+    it holds the command line's settings too (--student ...), which `step.config` lacks."""
+    converter = getattr(getattr(step, "parent", None), "parent", None)
+    return getattr(converter, "coursedir", None) or CourseDirectory(config=step.config)
+
+
+def course_files(course, config, db_url):
     """The course's own files, which no student code may see (the sandbox adds the kit's own)."""
-    hidden = [CourseDirectory(config=config).root]
+    hidden = [course.root]
     if db_url.startswith("sqlite:///"):
         hidden.append(db_url[len("sqlite:///"):])
     exchange = config.get("Exchange", {}).get("root")
@@ -173,7 +178,7 @@ class ConfinedExecute(RestartingExecute):
                                "which only root can set up: run `make autograde EXECUTE=1` as root (for example "
                                "in a container), or without EXECUTE. Nothing was executed.")
         manager = kernel_manager_class()
-        manager.hide = tuple(course_files(self.config, resources["nbgrader"]["db_url"]))
+        manager.hide = tuple(course_files(course_directory(self), self.config, resources["nbgrader"]["db_url"]))
         self.kernel_manager_class = manager
         return super().preprocess(nb, resources)
 
