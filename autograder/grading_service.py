@@ -40,7 +40,7 @@ class GradingService:
         self.grading = config.load(grading_path, registry=self.checks)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         context = multiprocessing.get_context("spawn")  # a clean process: no fork of nbgrader's state
-        self._pool = context.Pool(self.jobs, initializer=run._start_grading_process,
+        self._pool = context.Pool(self.jobs, initializer=_start_behind_nbgrader,
                                   initargs=(str(grading_path), None, sorted(set(hide))))
         self._pending = {}  # (submission id, path) -> (prepared, AsyncResult or None)
         atexit.register(self.close)
@@ -77,6 +77,17 @@ class GradingService:
             self._pool.join()
             self._pool = None
 
+
+def _start_behind_nbgrader(grading_path, seed, hide):
+    """A grading process that yields the CPU to nbgrader's process.
+
+    nbgrader's bookkeeping, one student after another, is the run's critical path; the grading
+    processes work ahead of it (prefetch) and can use whatever CPU it leaves."""
+    os.nice(NICENESS)
+    run._start_grading_process(grading_path, seed, hide)
+
+
+NICENESS = 5
 
 _SERVICE = []  # one per nbgrader process, made by the first notebook that needs it
 

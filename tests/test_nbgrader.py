@@ -17,8 +17,8 @@ kernel, for outputs only): the intruder's cells cannot write, the crashing one's
 replaced, and no score changes.
 
 Nothing is written in the repository: the course, exchange, gradebook and grades live in tmp.
-Slow (about 4 minutes here, most of it students fetching and submitting with nbgrader, plus
-about 3 for EXECUTE=1); the last tests are fast checks of the pieces.
+Slow (3.5 to 8 minutes here, EXECUTE=1 included, depending on the machine's load; most of it
+students fetching and submitting with nbgrader); the last tests are fast checks of the pieces.
 """
 import ast
 import csv
