@@ -123,7 +123,7 @@ class GradeFromFile(NbGraderPreprocessor):
         submitted/<student>/<assignment> folders held by the Autograde converter running this step).
 
         Only those it will autograde: not yet autograded, or all of them with --force."""
-        converter = getattr(getattr(self, "parent", None), "parent", None)  # exporter, then converter
+        converter = _converter(self)
         folders = getattr(converter, "assignments", None)
         if service.jobs < 2 or not isinstance(folders, dict):
             return
@@ -141,11 +141,15 @@ class GradeFromFile(NbGraderPreprocessor):
                 return
 
 
+def _converter(step):
+    """The nbgrader converter (Autograde) running `step`: the parent of the step's exporter."""
+    return getattr(getattr(step, "parent", None), "parent", None)
+
+
 def course_directory(step):
-    """The course directory of the nbgrader converter running `step` (the exporter's parent):
-    it holds the command line's settings too (--student ...), which `step.config` lacks."""
-    converter = getattr(getattr(step, "parent", None), "parent", None)
-    return getattr(converter, "coursedir", None) or CourseDirectory(config=step.config)
+    """The course directory of the converter running `step`: it holds the command line's
+    settings too (--student ...), which `step.config` lacks."""
+    return getattr(_converter(step), "coursedir", None) or CourseDirectory(config=step.config)
 
 
 def course_files(course, config, db_url):
