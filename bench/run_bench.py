@@ -243,7 +243,15 @@ def main(argv=None):
                              "the largest of --sizes, the most of --jobs)")
     parser.add_argument("--sandbox", action="store_true",
                         help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
+    parser.add_argument("--autograde", type=int, default=0, metavar="N",
+                        help="only bench_autograde.py: make autograde of N students against make grade and "
+                             "stock nbgrader (--nbgrader notebooks); writes OUT/autograde.json")
     args = parser.parse_args(argv)
+    if args.autograde:
+        import bench_autograde
+
+        bench_autograde.main(args.autograde, args.nbgrader, args.out)
+        return
     if args.sandbox:
         from bench_sandbox import run as bench_sandbox  # noqa: PLC0415 - its own measurement
 
