@@ -13,7 +13,9 @@ SEED ?=
 JOBS ?=
 SIMILARITY ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0   # TF 2.21 logs a oneDNN notice on stderr otherwise
+# TF 2.21 logs a oneDNN notice on stderr otherwise. (No comment on the line itself: make would keep
+# the spaces before it in the value, and TensorFlow accepts only an exact 0.)
+export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -97,8 +99,13 @@ collect: $(VENV)/.installed
 	@$(NBGRADER) collect $(ASSIGNMENT) --update --log-level=INFO $(ONLY) \
 	  --ExchangeCollect.check_owner=$(CHECK_OWNER)
 
+# Scores come from grading the submitted files (nbgrader_config.py: GradeFromFile), never from a
+# kernel; JOBS=n grading processes (default: one per CPU). EXECUTE=1 also runs each notebook for its
+# outputs, in a kernel confined like a worker (root only).
+EXECUTE ?=
 autograde: $(VENV)/.installed
-	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(QUIET)
+	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(if $(JOBS),--GradeFromFile.jobs=$(JOBS)) \
+	  $(if $(EXECUTE),--ConfinedExecute.enabled=True) $(QUIET)
 
 # Feedback pages into feedback/ (hidden tests' code removed: nbgrader_config.py), then to the
 # exchange, where students get them with `nbgrader fetch_feedback`.

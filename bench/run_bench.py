@@ -245,11 +245,19 @@ def main(argv=None):
                         help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
     parser.add_argument("--versions", metavar="REV",
                         help="only per-submission time now against commit REV, interleaved (bench/bench_versions.py)")
+    parser.add_argument("--autograde", type=int, default=0, metavar="N",
+                        help="only bench_autograde.py: make autograde of N students against make grade and "
+                             "stock nbgrader (--nbgrader notebooks); writes OUT/autograde.json")
     args = parser.parse_args(argv)
     if args.versions:
         from bench_versions import run as bench_versions  # noqa: PLC0415 - its own measurement
 
         bench_versions(args.versions, out=args.out)
+        return
+    if args.autograde:
+        import bench_autograde
+
+        bench_autograde.main(args.autograde, args.nbgrader, args.out)
         return
     if args.sandbox:
         from bench_sandbox import run as bench_sandbox  # noqa: PLC0415 - its own measurement

@@ -2,22 +2,18 @@
 with the same checks, the same isolated worker and the same points as
 `make grade`, and shows feedback under the cell: as the cell's last line it returns a
 PartResult, whose output is the feedback table (text/html) with the score alone as its
-text/plain. So the score shows once, and nbgrader, which reads a test cell's score from
-that text/plain, still gets it. The released cell has only the public call; the
-autograder's version adds `check_part(part, hidden=True)` as its last line (a hidden
-test), whose result is then the one shown and scored. (Issue 12 moves scoring out of
-the kernel; the cells keep this shape either way.)
+text/plain. So the score shows once. The released cell has only the public call; the
+source notebook's version adds `check_part(part, hidden=True)` as its last line (a hidden
+test) for `nbgrader validate`.
 
-While a student works, the code graded is what this kernel has executed
-(IPython's input history), taken through the same extraction as `make grade`
-takes a notebook file. Under `nbgrader autograde` (NBGRADER_EXECUTION is
-"autograde", the working directory is the student's autograded folder) the
-code graded is the notebook file being autograded, read through the very
-steps `make grade` uses (load -> restore -> extract), so both give the same
-score, part by part, even when a stub killed the kernel earlier and
-nbgrader went on in a fresh one (autograder/integrations/nbgrader.py). Nothing
-here writes to stderr: nbgrader gives 0 points to a test cell with any
-stderr output.
+The code graded is what this kernel has executed (IPython's input history), taken
+through the same extraction as `make grade` takes a notebook file. A grade never comes
+from here: under `nbgrader autograde` the test cells are not run in a kernel at all, and
+their points come from grading the submitted file outside it
+(autograder/integrations/nbgrader.py, GradeFromFile). If a kernel does run a test cell
+with NBGRADER_EXECUTION set to "autograde", the notebook file in the working directory is
+graded instead of the history, through the very steps `make grade` uses. Nothing here
+writes to stderr: nbgrader gives 0 points to a test cell with any stderr output.
 """
 import contextlib
 import hashlib

@@ -74,7 +74,7 @@ def feedback_page(record, images=None, notes=(), output=""):
         f"<h1>Lab 4.3 feedback: {title}</h1>",
         _total(record["score"], record["max_score"]),
         _navigation(parts),
-        _messages(record.get("errors", []), notes),
+        messages(record.get("errors", []), notes),
         "".join(_part(pid, part, images.get(pid, [])) for pid, part in parts.items()),
         _printed(output),
         _footer(record),
@@ -98,7 +98,7 @@ def _navigation(parts):
     return f'<nav aria-label="parts"><ul>{links}</ul></nav>'
 
 
-def _messages(errors, notes):
+def messages(errors, notes):
     """One box per kind of problem: file, student, sandbox, grader."""
     grouped = {}
     for error in errors:
@@ -118,15 +118,21 @@ def _messages(errors, notes):
 def _part(pid, part, images):
     rows = "".join(_row(check, pid) for check in part["checks"])
     percent = 100 * part["score"] / part["max_score"] if part["max_score"] else 0
-    figures = "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
-                      f"<figcaption>{escape(caption)}</figcaption>{data_table(*values)}</figure>"
-                      for caption, uri, *values in images if uri.startswith("data:image/svg+xml;base64,"))
+    figures = figures_html(images)
     return (f'<section id="{escape(pid)}"><h2>{escape(part["title"])}: '
             f'{part["score"]:g} / {part["max_score"]:g}</h2>'
             f'<div class="bar"><span style="width:{percent:.1f}%"></span></div>'
             '<table class="checks"><thead><tr><th>result</th><th>check</th><th>points</th>'
             "<th>what is checked, and feedback</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>{figures}</section>")
+
+
+def figures_html(images):
+    """A part's plots, each with its caption and its values as a table: images is
+    [(caption, "data:image/svg+xml;base64,...", (headers, rows))] as plots.images gives it."""
+    return "".join(f'<figure><img alt="{escape(caption)}" src="{escape(uri)}">'
+                   f"<figcaption>{escape(caption)}</figcaption>{data_table(*values)}</figure>"
+                   for caption, uri, *values in images if uri.startswith("data:image/svg+xml;base64,"))
 
 
 def _row(check, pid):

@@ -100,30 +100,36 @@ def _run_pool(todo, jobs, grading_path, seed, hide):
         yield from pool.imap_unordered(_grade_one, todo)
 
 
-def _finish(out, item, graded, checks, grading):
-    """Score, then write the record, the feedback page and the fingerprint, in that order."""
+def scored(item, graded, checks, grading):
+    """Step 5 for one prepared submission: (record, outcomes, output, artifacts).
+
+    graded: _grade_one's dict, or None when the file could not be used (item.problems)."""
     from autograder.pipeline.grade import Outcome
 
     notes = [{"kind": "student", "message": n} for n in item.notes]
     if graded is None:
         reason = " ".join(item.problems)
-        outcomes, output, artifacts = [], "", {}
-        rec = score.record(item.id, outcomes, [{"kind": "file", "message": reason}] + notes, checks, grading,
+        rec = score.record(item.id, [], [{"kind": "file", "message": reason}] + notes, checks, grading,
                            unrunnable=f"Not graded: {reason}")
-    else:
-        outcomes = [Outcome(**o) for o in graded["outcomes"]]
-        rec = score.record(item.id, outcomes, notes + graded["errors"], checks, grading)
-        output, artifacts = graded["output"], graded["artifacts"]
+        return rec, [], "", {}
+    outcomes = [Outcome(**o) for o in graded["outcomes"]]
+    rec = score.record(item.id, outcomes, notes + graded["errors"], checks, grading)
+    return rec, outcomes, graded["output"], graded["artifacts"]
+
+
+def _finish(out, item, graded, checks, grading):
+    """Score, then write the record, the feedback page and the fingerprint, in that order."""
+    rec, outcomes, output, artifacts = scored(item, graded, checks, grading)
     report.write_atomic(out / "results" / f"{item.safe_id}.json", report.results_json(rec))
     report.write_atomic(out / "feedback" / f"{item.safe_id}.html",
-                        pages.feedback_page(rec, images=_images(artifacts), output=output))
+                        pages.feedback_page(rec, images=images(artifacts), output=output))
     report.write_atomic(out / "state" / f"{item.safe_id}.json",
                         json.dumps({"fingerprint": item.fingerprint, "mistakes": score.mistakes(outcomes),
                                     "artifacts": artifacts}))
     return rec
 
 
-def _images(artifacts):
+def images(artifacts):
     from autograder.outputs.plots import images
 
     try:

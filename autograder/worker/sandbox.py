@@ -162,7 +162,7 @@ def _limits(config):
         resource.RLIMIT_AS: config["memory_mb"] * mb,
         resource.RLIMIT_CPU: config["cpu_seconds"],
         resource.RLIMIT_FSIZE: config["file_size_mb"] * mb,
-        resource.RLIMIT_NOFILE: 64,
+        resource.RLIMIT_NOFILE: config.get("open_files", 64),  # a confined kernel (confined_kernel.py) needs more
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NPROC: config["max_processes"],  # per user: counted once we are unprivileged
     }
