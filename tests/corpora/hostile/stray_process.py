@@ -1,7 +1,9 @@
 # hostile: clip_gradients tries to leave programs running after grading (sleep in the
 # background through os.system, posix_spawn, a detached subprocess, setsid via the
-# private _posixsubprocess module) and starts a background thread; then it returns the
-# right answer, so part 5 earns its points and only the note remains.
+# private _posixsubprocess module) and starts one background thread (a thread per call would
+# reach the sandbox user's process limit, which costs the student points and tests nothing of
+# the grader); then it returns the right answer, so part 5 earns its points and only the note
+# remains.
 # note: Tried to start a process
 # expect: full
 import os
@@ -9,6 +11,9 @@ import threading
 import time
 
 _reference_clip = clip_gradients
+
+
+_lingering = []
 
 
 def _linger():
@@ -28,5 +33,7 @@ def clip_gradients(gradients, max_norm=5.0, clip_type='norm'):
             attempt()
         except Exception:
             pass
-    threading.Thread(target=_linger, daemon=True).start()
+    if not _lingering:
+        _lingering.append(threading.Thread(target=_linger, daemon=True))
+        _lingering[0].start()
     return _reference_clip(gradients, max_norm, clip_type)
