@@ -22,6 +22,12 @@ class GradedPart:
     checks: str            # its module in autograder/checks/ (and autograder/references/)
 
     @property
+    def location(self):
+        """(namespace entry, attribute) where a submission defines it: (class, method) for a
+        method, (function, None) for a function."""
+        return (self.holder, self.stub) if self.holder else (self.stub, None)
+
+    @property
     def qualified(self):
         """How the student's notebook spells it: `DeepNeuralNetwork.backward_propagation`."""
         return f"{self.holder}.{self.stub}" if self.holder else self.stub

@@ -1,5 +1,6 @@
 """Grade source text the way `make grade` does, for tests: real workers, real checks."""
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -43,6 +44,13 @@ class Harness:
 
     def close(self):
         self.supply.close()
+
+
+def site_packages():
+    """The site-packages folder NumPy is installed in (the one the grader's venv uses)."""
+    import numpy  # noqa: PLC0415
+
+    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
 
 
 def header(path):

@@ -34,7 +34,7 @@ from autograder.config import REPO, Grading, Limits, Part
 from autograder.pipeline.extract import extract
 from autograder.pipeline.grade import WorkerSupply, grade
 from autograder.sandbox.workers import PARTIAL_SANDBOX
-from harness import CORPORA, REFERENCE
+from harness import CORPORA, REFERENCE, site_packages
 
 HOSTILE = CORPORA / "hostile"
 HEADER = re.compile(r"^# (hostile|broken|note|expect): ?(.*)$")
@@ -566,7 +566,7 @@ def planted():
     folders = [Path(f"/opt/gradlab-old-course-{token}"), Path(f"/var/lib/gradlab-backup-{token}"),
                Path(f"/mnt/gradlab-share-{token}"), Path(f"/usr/local/share/gradlab-{token}"),
                Path(f"/gradlab-{token}"), Path(sys.prefix) / f"gradlab-kit-copy-{token}",
-               Path(_site_packages()) / f"gradlab_planted_{token}"]
+               Path(site_packages()) / f"gradlab_planted_{token}"]
     solutions = (REPO / "solutions" / "lab4_3" / "lab4_3.ipynb").read_bytes()
     made = []
     try:
@@ -582,12 +582,6 @@ def planted():
     finally:
         for folder in made:
             subprocess.run(["rm", "-rf", "--", str(folder)], check=True)
-
-
-def _site_packages():
-    import numpy  # noqa: PLC0415
-
-    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
 
 
 def _grade_thief(root, folders, name):

@@ -22,7 +22,7 @@ from autograder.pipeline.extract import extract
 from autograder.worker import wire
 from autograder.sandbox.fork_server import ForkServer
 from autograder.sandbox.workers import WORKER_ENV, CallTimeout, StudentError, Worker, WorkerCrashed
-from harness import REFERENCE
+from harness import REFERENCE, site_packages
 
 root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level sandbox needs root")
 
@@ -274,16 +274,10 @@ def test_folders_named_by_gradlab_gradebook_and_gradlab_exchange_are_hidden(monk
         subprocess.run(["rm", "-rf", "--", course], check=True)
 
 
-def _site_packages():
-    import numpy  # noqa: PLC0415
-
-    return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
-
-
 @root
 def test_a_worker_sees_only_the_python_runtime_numpy_its_own_code_and_its_scratch():
     # The kernel's view, not the hook's: os.stat and os.listdir of places the hook does not guard.
-    site = _site_packages()
+    site = site_packages()
     body = textwrap.indent(textwrap.dedent("""\
         seen = {}
         for place in ('/', '/etc', '/opt', '/var', '/mnt', '/usr/local', '/home', %r, %r):

@@ -30,7 +30,7 @@ def _manifest():
 
 
 # Names the lab's contract fixes: (namespace entry, attribute) per stub, from the part manifest.
-STUBS = {part.stub: (part.holder, part.stub) if part.holder else (part.stub, None) for part in _manifest()}
+STUBS = {part.stub: part.location for part in _manifest()}
 
 
 class StubMissing(Exception):

@@ -27,7 +27,7 @@ import numpy as np
 from autograder.parts import PARTS
 
 # stub -> (holder, attribute) as the worker finds it: a method on a class, or a function
-STUBS = {part.stub: (part.holder, part.stub) if part.holder else (part.stub, None) for part in PARTS}
+STUBS = {part.stub: part.location for part in PARTS}
 
 KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins))
 DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
