@@ -23,10 +23,16 @@ from autograder.pipeline.prepare import Prepared, grader_hash, prepare  # noqa: 
 
 # -- grading processes ------------------------------------------------------------
 
-_PROCESS = {}
+# This grading process's state, set once by start_grading_process: checks, grading, kit (the
+# release's definitions), supply (workers), grade, probe. The batch, nbgrader's grading service
+# and the mutation tool all grade through it.
+PROCESS = {}
 
 
-def _start_grading_process(grading_path, seed, hide):
+def start_grading_process(grading_path, seed, hide, plots=True):
+    """Initialise a grading process: TensorFlow, the references and a fork server, once.
+
+    plots=False skips the feedback page's plot probes (the mutation tool writes no pages)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from autograder.pipeline import grade as grade_module
     from autograder.references import tensorflow
@@ -38,13 +44,14 @@ def _start_grading_process(grading_path, seed, hide):
     tensorflow()  # once per grading process, not once per submission
     from autograder.outputs.probes import collect
 
-    _PROCESS.update(checks=checks, grading=grading, kit=release.kit_statements(grading),
+    PROCESS.update(checks=checks, grading=grading, kit=release.kit_statements(grading),
                     supply=grade_module.WorkerSupply(grading.limits, hide), grade=grade_module.grade,
-                    probe=collect)
+                    probe=collect if plots else None)
 
 
-def _grade_one(prepared):
-    state = _PROCESS
+def grade_one(prepared):
+    """(prepared, the Graded record as a dict) for one prepared submission, in this grading process."""
+    state = PROCESS
     graded = state["grade"](prepared.statements, state["checks"], state["grading"], state["kit"],
                             state["supply"], probe=state["probe"])
     return prepared, dataclasses.asdict(graded)
@@ -95,15 +102,15 @@ def grade_batch(paths, out, jobs=None, seed=None, force=False, grading_path=conf
 def _run_pool(todo, jobs, grading_path, seed, hide):
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs, initializer=_start_grading_process,
+    with context.Pool(jobs, initializer=start_grading_process,
                       initargs=(str(grading_path), seed, hide), maxtasksperchild=None) as pool:
-        yield from pool.imap_unordered(_grade_one, todo)
+        yield from pool.imap_unordered(grade_one, todo)
 
 
 def scored(item, graded, checks, grading):
     """Step 5 for one prepared submission: (record, outcomes, output, artifacts).
 
-    graded: _grade_one's dict, or None when the file could not be used (item.problems)."""
+    graded: grade_one's dict, or None when the file could not be used (item.problems)."""
     from autograder.pipeline.grade import Outcome
 
     notes = [{"kind": "student", "message": n} for n in item.notes]

@@ -1,7 +1,7 @@
 """The grading processes behind `nbgrader autograde`: TensorFlow loaded once per run.
 
 nbgrader autogrades one notebook at a time, in one process. The first notebook
-starts `jobs` grading processes (the same `_start_grading_process` as
+starts `jobs` grading processes (the same `start_grading_process` as
 `make grade`: TensorFlow, the references and a fork server of sandboxed
 workers, once each); every later notebook of the run is graded by them. While
 nbgrader does its own bookkeeping for one student (copying files, the
@@ -52,7 +52,7 @@ class GradingService:
         if key in self._pending:
             return
         prepared = run.prepare(Submission(sid, Path(path)), self.grading, "")  # no fingerprint: no cache
-        job = None if prepared.problems else self._pool.apply_async(run._grade_one, (prepared,))
+        job = None if prepared.problems else self._pool.apply_async(run.grade_one, (prepared,))
         self._pending[key] = (prepared, job)
 
     def result(self, sid, path):
@@ -85,7 +85,7 @@ def _start_behind_nbgrader(grading_path, seed, hide):
     nbgrader's bookkeeping, one student after another, is the run's critical path; the grading
     processes work ahead of it (prefetch) and can use whatever CPU it leaves."""
     os.nice(NICENESS)
-    run._start_grading_process(grading_path, seed, hide)
+    run.start_grading_process(grading_path, seed, hide)
 
 
 NICENESS = 5

@@ -1,8 +1,8 @@
 """Step 2: grade every mutant with the real grader, in parallel, and classify it.
 
 The batch grader's own machinery does the work: spawned grading processes that
-load TensorFlow and the references once (run._start_grading_process) and grade
-each mutant in sandboxed workers (run._grade_one -> grade.grade). The lean
+load TensorFlow and the references once (run.start_grading_process) and grade
+each mutant in sandboxed workers (run.grade_one -> grade.grade). The lean
 part is what is left out: no feedback pages, results files or plots, since
 only which checks failed matters here. A mutant that loses no point in its
 own part is then compared with the reference in the same process
@@ -26,8 +26,7 @@ _STATE = {}
 
 
 def _start(grading_path, seed, hide, reference_source, equivalence_seed, equivalence_inputs):
-    run._start_grading_process(grading_path, seed, hide)
-    run._PROCESS["probe"] = None  # plots are for feedback pages, which mutants do not get
+    run.start_grading_process(grading_path, seed, hide, plots=False)  # mutants get no feedback pages
     _STATE.update(reference=statements(reference_source), seed=equivalence_seed,
                   count=equivalence_inputs, outcomes={})
 
@@ -43,10 +42,10 @@ def _grade(task):
     """(mutant id, record) for one mutant, in a grading process."""
     mutant_id, part, source = task
     prepared = run.Prepared(mutant_id, mutant_id, statements(source), [], [], "")
-    _, graded = run._grade_one(prepared)
+    _, graded = run.grade_one(prepared)
     record = classify(part, graded["outcomes"])
     if record["status"] == "survived":
-        process = run._PROCESS
+        process = run.PROCESS
         try:
             evidence = decide(part, prepared.statements, _STATE["reference"], process["grading"], process["kit"],
                               process["supply"], _STATE["seed"], _STATE["count"], _STATE["outcomes"])
