@@ -68,12 +68,13 @@ def main(argv=None):
         return 2
     from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
 
-    if args.keep_previous:
-        from autograder.tools.diff import keep_previous
-
-        print(keep_previous(args.out), file=sys.stderr)
-
     try:
+        if args.keep_previous:
+            from autograder.checks import all_checks
+            from autograder.tools.diff import keep_previous
+
+            config.load(args.config, registry=all_checks())  # a broken grading.toml is one line, and copies nothing
+            print(keep_previous(args.out), file=sys.stderr)
         records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
                                        force=args.force, grading_path=args.config,
                                        class_steps=(similarity_step(args.no_similarity),))

@@ -238,9 +238,9 @@ def test_winnowing_keeps_a_fingerprint_in_every_window():
 def test_similarity_settings_are_validated_like_the_rest(tmp_path):
     base = (REPO / "grading.toml").read_text()
     path = tmp_path / "grading.toml"
-    for key, value, message in (("colour", "1", "unknown key 'colour' in [similarity]"),
-                                ("threshold", "1.5", "[similarity] threshold must be a number from 0 to 1"),
-                                ("k", "2.5", "[similarity] k must be an integer")):
+    for key, value, message in (("colour", "1", "[similarity] colour = 1: unknown key"),
+                                ("threshold", "1.5", "[similarity] threshold = 1.5: must be a number from 0 to 1"),
+                                ("k", "2.5", "[similarity] k = 2.5: must be a whole number")):
         text = re.sub(rf"^{key} = .*$", f"{key} = {value}", base, flags=re.MULTILINE)
         if text == base:
             text = re.sub(r"^(\[similarity\].*)$", rf"\1\n{key} = {value}", base, flags=re.MULTILINE)

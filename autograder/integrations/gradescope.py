@@ -189,7 +189,11 @@ def main(argv=None):
         print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
               "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
         return 0
-    return run(args.root)
+    try:
+        return run(args.root)
+    except config.ConfigError as error:  # a broken grading.toml in the zip: one line for the instructor
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
