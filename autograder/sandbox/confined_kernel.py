@@ -19,8 +19,9 @@ sequence a grading worker gets, with the kernel's own values:
     to a kernel that has no network over unix sockets (transport "ipc").
     Nothing else exists inside: no course folder, gradebook or exchange, no
     /home, /root or /srv but the folders on the way to the interpreter, none of
-    the host's /tmp, no /etc (the kernel needs none of it), no other
-    site-packages entry (nbgrader, the kit itself, Hypothesis, ...);
+    the host's /tmp, no /etc (found by trying: ipykernel and the demos run
+    without any of it), no other site-packages entry (nbgrader, the kit
+    itself, Hypothesis, ...);
  4. a supervising parent (everything the kernel starts dies with it), the
     unprivileged user `nobody`, no_new_privs and the seccomp filter (no new
     programs or processes); no audit hook (ipykernel itself uses sockets);
