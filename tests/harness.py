@@ -68,3 +68,29 @@ def graded(harness, path):
         source = REFERENCE.read_text() if path == REFERENCE else corpus_source(REFERENCE, path)
         _GRADED[path] = harness.grade(source)
     return _GRADED[path]
+
+
+# Student code that gets around the worker's audit hook (Python code always can): the hook resolves
+# a relative name against the working folder, the kernel against dir_fd. So these open a path as
+# the kernel alone decides, from a working folder deep inside the scratch; tests of a kernel layer
+# (test_workers.py) and the thief that looks for planted solutions (test_hostile.py) use them.
+PAST_THE_HOOK = """\
+def kernel_open(path, flags=os.O_RDONLY):
+    home = os.open(".", os.O_RDONLY)
+    os.makedirs("d/" * 20, exist_ok=True)
+    os.chdir("d/" * 20)
+    try:
+        return os.open("../" * 16 + path.lstrip("/"), flags, dir_fd=home)
+    finally:
+        os.chdir(home)
+        os.close(home)
+
+
+def kernel_listdir(path):
+    fd = kernel_open(path)
+    try:
+        return sorted(os.listdir(fd))
+    finally:
+        os.close(fd)
+
+"""

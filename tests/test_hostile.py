@@ -34,7 +34,7 @@ from autograder.config import REPO, Grading, Limits, Part
 from autograder.pipeline.extract import extract
 from autograder.pipeline.grade import WorkerSupply, grade
 from autograder.sandbox.workers import PARTIAL_SANDBOX
-from harness import CORPORA, REFERENCE, site_packages
+from harness import CORPORA, PAST_THE_HOOK, REFERENCE, site_packages
 
 HOSTILE = CORPORA / "hostile"
 HEADER = re.compile(r"^# (hostile|broken|note|expect): ?(.*)$")
@@ -508,7 +508,8 @@ def test_kept_output_is_capped_even_after_a_gigabyte_of_printing(batch):
 
 THIEF = '''
 # clip_gradients steals: it looks for an nbgrader source notebook (one with BEGIN SOLUTION) in
-# every place a course may have left one, and runs its solution instead of code of its own.
+# every place a course may have left one, and runs its solution instead of code of its own. It
+# gets around the audit hook (harness.PAST_THE_HOOK), so what it finds is what the kernel lets it see.
 import json
 import os
 
@@ -516,21 +517,26 @@ PLANTED = {planted!r}
 _STOLEN = []
 
 
+{past_the_hook}
+def _read(path):
+    with os.fdopen(kernel_open(path)) as handle:
+        return handle.read()
+
+
 def _steal():
-    seen = {{"root": sorted(os.listdir("/"))}}
+    seen = {{"root": kernel_listdir("/")}}
     for folder in PLANTED + ["/" + name for name in seen["root"]]:
-        for attempt in ("stat", "list", "read"):
+        for attempt in ("stat", "list"):
             try:
                 if attempt == "stat":
                     seen[folder + " stat"] = os.stat(folder).st_mode
-                elif attempt == "list":
-                    seen[folder] = sorted(os.listdir(folder))[:20]
+                else:
+                    seen[folder] = kernel_listdir(folder)[:20]
             except OSError as error:
                 seen[folder + " " + attempt] = type(error).__name__
         for name in seen.get(folder, []) if folder in PLANTED else []:
             try:
-                with open(os.path.join(folder, name)) as handle:
-                    text = handle.read()
+                text = _read(os.path.join(folder, name))
             except OSError as error:
                 seen[name] = type(error).__name__
                 continue
@@ -584,13 +590,17 @@ def planted():
             subprocess.run(["rm", "-rf", "--", str(folder)], check=True)
 
 
+def thief_source(folders):
+    return THIEF.format(planted=folders, past_the_hook=PAST_THE_HOOK)
+
+
 def _grade_thief(root, folders, name):
     from autograder.pipeline.batch import grade_batch  # noqa: PLC0415
 
     files, out = root / f"{name}-submissions", root / f"{name}-out"
     files.mkdir()
     (files / "reference.py").write_text(REFERENCE.read_text())
-    (files / "thief.py").write_text(REFERENCE.read_text() + "\n\n" + THIEF.format(planted=folders))
+    (files / "thief.py").write_text(REFERENCE.read_text() + "\n\n" + thief_source(folders))
     records, _ = grade_batch([files], out, jobs=1, grading_path=grading_toml(root / "grading.toml"),
                              stream=io.StringIO())
     return {r["submission"]: r for r in records}, out
@@ -598,7 +608,7 @@ def _grade_thief(root, folders, name):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="the allowlist root needs root")
-def test_solutions_planted_outside_any_list_cannot_be_read_listed_or_stolen(planted, tmp_path, monkeypatch):
+def test_solutions_planted_outside_any_list_cannot_be_read_listed_or_stolen(planted, tmp_path):
     folders, secret = planted
     records, out = _grade_thief(tmp_path, folders, "allowlist")
     reference, thief = records["reference"], records["thief"]
@@ -614,10 +624,18 @@ def test_solutions_planted_outside_any_list_cannot_be_read_listed_or_stolen(plan
         assert secret not in text and "BEGIN SOLUTION" not in text
     assert "partial-sandbox" not in (out / "report.html").read_text()
 
-    # The same thief against the denylist view (switched off the allowlist root) steals Part 5:
-    # what this test would let through if the allowlist root stopped working.
-    monkeypatch.setenv("GRADLAB_ALLOWLIST_ROOT", "0")
-    records, out = _grade_thief(tmp_path, folders, "denylist")
-    assert records["thief"]["parts"]["part5"]["score"] == records["thief"]["parts"]["part5"]["max_score"]
-    assert secret in (out / "feedback" / "thief.html").read_text()
-    assert "The sandbox was partial" in (out / "report.html").read_text()
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting in /opt, /var and /mnt needs root")
+def test_the_thief_steals_part5_wherever_the_solutions_lie_when_nothing_confines_it(planted, tmp_path,
+                                                                                   monkeypatch, capsys):
+    # What the test above would let through if the allowlist root stopped working: run unconfined
+    # (here, in the test's own process), the same thief finds a planted solution and answers with it.
+    import numpy as np
+
+    folders, secret = planted
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(thief_source(folders), "<thief>", "exec"), namespace)
+    clipped, stats = namespace["clip_gradients"]({"dW1": np.full((2, 2), 3.0)}, 1.0, "norm")
+    assert stats["clipped_norm"] == pytest.approx(1.0) and clipped["dW1"] == pytest.approx(np.full((2, 2), 0.5))
+    assert secret in capsys.readouterr().out

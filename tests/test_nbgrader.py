@@ -13,8 +13,9 @@ folders) and a looper (a module-level infinite loop). No score may come from a k
 outside the student's own autograded folder may change.
 
 Two students are then autograded again with EXECUTE=1 (their notebooks run in a confined
-kernel, for outputs only): the intruder's cells cannot write, the crashing one's kernel is
-replaced, and no score changes.
+kernel, for outputs only): the intruder's cells cannot write and a cell of its own lists `/`
+to find only what the kernel's allowlist names, the crashing one's kernel is replaced, and no
+score changes.
 
 Nothing is written in the repository: the course, exchange, gradebook and grades live in tmp.
 Slow (3.5 to 8 minutes here, EXECUTE=1 included, depending on the machine's load; most of it
@@ -22,11 +23,13 @@ students fetching and submitting with nbgrader); the last tests are fast checks 
 """
 import ast
 import csv
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -128,6 +131,13 @@ def _intrude():
 _intrude()
 """
 
+# A demo cell of the intruder's own: what its kernel sees of the machine (EXECUTE=1 only).
+LOOK_AROUND = """
+import json, os
+print("KERNEL-SEES " + json.dumps({"root": sorted(os.listdir("/")),
+                                    "exists": {path: os.path.exists(path) for path in PLACES}}))
+"""
+
 
 def student_notebook(release_path, kind, targets=()):
     nb = nbformat.read(release_path, as_version=4)
@@ -153,6 +163,10 @@ def student_notebook(release_path, kind, targets=()):
         fill_stub(nb, part, body)
     for part, code in extra.items():
         stub_cell(nb, part).source += "\n" + code
+    if kind == "intruder":
+        places = sorted({str(Path(t).parent) for t in targets} | {str(REPO / "solutions"), str(REPO / "grading.toml"),
+                                                                 str(Path(nbformat.__file__).parent)})
+        nb.cells.append(nbformat.v4.new_code_cell(f"PLACES = {places!r}\n" + LOOK_AROUND))
     if kind == "forger":  # saved outputs claiming full marks in every test cell
         for cell in nb.cells:
             points = cell.metadata.get("nbgrader", {}).get("points")
@@ -463,6 +477,28 @@ def test_execute_runs_the_demos_in_a_kernel_that_cannot_write_the_course(execute
     assert "wrote " not in text.replace("could not write", "")
     assert executed["changed"] == []
     assert not list(course["root"].parent.rglob("*pwned*"))
+
+
+def kernel_tops():
+    """The top-level names the confined kernel's allowlist makes, wherever Python and the kit live."""
+    from autograder.sandbox.confined_kernel import DEFAULT_LIMITS, MODULES, kernel_policy
+
+    folder = os.path.join(tempfile.gettempdir(), "gradlab-kernel-test")
+    plan = kernel_policy(folder, DEFAULT_LIMITS, MODULES, (65534, 65534)).file_system
+    return {path.split("/")[1] for path, _ in plan.read_only} | {"proc", folder.split("/")[1]}
+
+
+@pytest.mark.slow
+def test_execute_runs_the_demos_in_a_kernel_that_sees_only_its_allowlist(executed, course):
+    text = printed(executed["notebooks"]["intruder"])
+    seen = json.loads(re.search(r"KERNEL-SEES (\{.*\})", text).group(1))
+    tops = kernel_tops()
+    assert not {"etc", "home", "srv", "var", "opt", "mnt"} & tops  # the plan names none of these
+    assert set(seen["root"]) <= tops, (seen["root"], tops)
+    # Course, gradebook, exchange, other students, the kit's repository, other site-packages:
+    # the top-level folders they live under may be on the way to the interpreter, they are not.
+    assert seen["exists"] and not any(seen["exists"].values()), seen["exists"]
+    assert str(course["root"]) in seen["exists"] and str(REPO / "solutions") in seen["exists"]
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from autograder.pipeline.extract import extract
 from autograder.worker import wire
 from autograder.sandbox.fork_server import ForkServer
 from autograder.sandbox.workers import WORKER_ENV, CallTimeout, StudentError, Worker, WorkerCrashed
-from harness import REFERENCE, site_packages
+from harness import PAST_THE_HOOK, REFERENCE, site_packages
 
 root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel-level sandbox needs root")
 
@@ -44,14 +44,14 @@ def start_mode(request):
     FORKS[:] = []
 
 
-def new_worker(limits=None, hide=()):
-    return Worker(limits or Limits(), hide=hide, forks=FORKS[0] if FORKS else None)
+def new_worker(limits=None):
+    return Worker(limits or Limits(), forks=FORKS[0] if FORKS else None)
 
 
-def worker_with(body, hide=(), **limits):
+def worker_with(body, **limits):
     """A worker whose clip_gradients is `body` (indented function body)."""
     source = "import os, sys\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n" + body
-    worker = new_worker(Limits(**limits), hide=[str(REPO), *hide])
+    worker = new_worker(Limits(**limits))
     statements, problems = extract([{"index": 0, "source": source}])
     assert not problems
     worker.call("load", 20, kit=KIT, student=statements)
@@ -159,23 +159,45 @@ def test_student_code_runs_as_pid_1_of_its_own_namespace_and_sees_no_other_proce
         assert pid == 1 and visible == [1]
 
 
+def past_the_hook(body):
+    """A clip_gradients body that defines kernel_open and kernel_listdir, then runs `body`."""
+    return textwrap.indent(PAST_THE_HOOK + textwrap.dedent(body), "    ")
+
+
+def test_the_way_past_the_hook_does_get_past_it():
+    # Else the tests below, which expect the kernel's refusals, could pass on the hook's alone.
+    body = past_the_hook("""\
+        fd = kernel_open("/")
+        os.close(fd)
+        try:
+            os.open("/", os.O_RDONLY)
+            return "opened", {}
+        except PermissionError:
+            return "refused", {}
+        """)
+    with worker_with(body) as w:
+        assert returned(w) == "refused"
+
+
 @root
 def test_a_write_the_audit_hook_cannot_see_is_refused_by_the_read_only_file_system():
     # With dir_fd, the hook only sees a relative name (inside the scratch folder, as far as it can
-    # tell); the kernel sees /tmp and refuses.
-    body = textwrap.indent(textwrap.dedent("""\
+    # tell); the kernel sees /tmp and refuses: the file system is read-only, or the folder is absent.
+    body = past_the_hook("""\
+        import errno
         results = []
         for folder in ('/tmp', '/var/tmp', %r):
             try:
-                fd = os.open(folder, os.O_RDONLY)
+                fd = kernel_open(folder, os.O_PATH)
                 os.close(os.open('gradlab-dirfd-escape', os.O_WRONLY | os.O_CREAT, dir_fd=fd))
                 results.append('written')
-            except OSError as error:
-                results.append(type(error).__name__)
+            except OSError as error:  # the hook's refusals carry no errno
+                results.append(errno.errorcode.get(error.errno, 'the hook'))
         return results, {}
-        """ % tempfile.gettempdir()), "    ")
+        """ % tempfile.gettempdir())
     with worker_with(body) as w:
-        assert "written" not in returned(w)
+        results = returned(w)
+        assert set(results) <= {"EROFS", "ENOENT"} and "EROFS" in results, results
     assert not os.path.exists(os.path.join(tempfile.gettempdir(), "gradlab-dirfd-escape"))
     assert not os.path.exists("/var/tmp/gradlab-dirfd-escape")
 
@@ -254,39 +276,55 @@ def test_the_scratch_folder_is_capped_in_size_and_in_number_of_files():
         assert written <= 40 * 2**20
 
 
-@root
-def test_folders_named_by_gradlab_gradebook_and_gradlab_exchange_are_hidden(monkeypatch):
-    # Outside /tmp and /home, which are hidden anyway: only the variables can hide it.
-    course = tempfile.mkdtemp(prefix="gradlab-test-course-", dir="/var/lib")
+def test_reading_a_file_outside_the_allowlist_is_refused_and_named_wherever_the_file_lies():
+    # World-readable, in a folder no list of the grader's names: the hook's allowlist refuses it
+    # (as root the allowlist root does not even hold it).
+    course = tempfile.mkdtemp(prefix="gradlab-test-course-", dir="/var/lib" if os.access("/var/lib", os.W_OK)
+                              else None)
     try:
         gradebook = os.path.join(course, "gradebook.db")
         with open(gradebook, "w") as handle:
             handle.write("GRADEBOOK-SECRET")
         os.chmod(course, 0o755)
         os.chmod(gradebook, 0o644)
-        monkeypatch.setenv("GRADLAB_GRADEBOOK", gradebook)
         body = ("    try:\n        return open(%r).read(), {}\n"
                 "    except OSError as error:\n        return type(error).__name__, {}\n") % gradebook
         with worker_with(body) as w:
             assert returned(w) == "PermissionError"
-            assert any(note.startswith("Tried to read the course's files") for note in w.notes)
+            assert any(note.startswith("Tried to read outside what the sandbox allows") for note in w.notes)
     finally:
         subprocess.run(["rm", "-rf", "--", course], check=True)
 
 
+def test_the_worker_reads_and_imports_what_numpy_code_needs_under_its_allowlist():
+    body = textwrap.indent(textwrap.dedent("""\
+        import colorsys, json, numpy.fft  # colorsys and numpy.fft: not imported by the worker itself
+        open('mine.txt', 'w').write('kept')
+        found = [open('mine.txt').read(), sorted(os.listdir()), json.dumps([1]), float(numpy.fft.fft([1.0])[0].real)]
+        try:
+            import requests
+        except ImportError as error:
+            found.append(type(error).__name__)
+        return found, {}
+        """), "    ")
+    with worker_with(body) as w:
+        assert returned(w) == ["kept", ["mine.txt"], "[1]", 1.0, "ModuleNotFoundError"]
+        assert w.notes == []
+
+
 @root
 def test_a_worker_sees_only_the_python_runtime_numpy_its_own_code_and_its_scratch():
-    # The kernel's view, not the hook's: os.stat and os.listdir of places the hook does not guard.
+    # The kernel's view, not the hook's (see harness.PAST_THE_HOOK).
     site = site_packages()
-    body = textwrap.indent(textwrap.dedent("""\
+    body = past_the_hook("""\
         seen = {}
         for place in ('/', '/etc', '/opt', '/var', '/mnt', '/usr/local', '/home', %r, %r):
             try:
-                seen[place] = sorted(os.listdir(place))
+                seen[place] = kernel_listdir(place)
             except OSError as error:
                 seen[place] = type(error).__name__
         return seen, {}
-        """ % (site, os.path.dirname(os.__file__) + "/site-packages")), "    ")
+        """ % (site, os.path.dirname(os.__file__) + "/site-packages"))
     with worker_with(body) as w:
         seen = returned(w)
     # Top-level names come only from what the plan mounts, wherever the kit, the interpreter and
@@ -304,12 +342,13 @@ def test_a_worker_sees_only_the_python_runtime_numpy_its_own_code_and_its_scratc
 
 @root
 def test_the_allowlist_root_cannot_be_left_by_dot_dot_proc_or_chroot():
-    body = textwrap.indent(textwrap.dedent("""\
+    body = past_the_hook("""\
         found = []
         for path in ('/../etc/passwd', '/proc/1/root/etc/passwd', '/proc/self/root/../etc/passwd',
                      '/proc/1/cwd/../../etc/passwd', '../../../../etc/passwd'):
             try:
-                found.append(open(path).read(20))
+                os.close(kernel_open(path))
+                found.append('opened')
             except OSError as error:
                 found.append(type(error).__name__)
         try:
@@ -318,25 +357,67 @@ def test_the_allowlist_root_cannot_be_left_by_dot_dot_proc_or_chroot():
         except OSError as error:
             found.append(type(error).__name__)
         return found, {}
-        """), "    ")
+        """)
     with worker_with(body) as w:
         found = returned(w)
     assert found[:5] == ["FileNotFoundError"] * 5 and found[5] == "PermissionError", found
 
 
-@root
-def test_switched_off_the_allowlist_root_leaves_the_denylist_and_a_partial_sandbox_note(monkeypatch):
-    # Only for measuring what the allowlist costs (bench/bench_sandbox.py); the note says plainly
-    # that the sandbox was partial, for the student's page and the class report.
-    monkeypatch.setenv("GRADLAB_ALLOWLIST_ROOT", "0")
-    with worker_with("    return sorted(os.listdir('/')), {}\n") as w:
-        listed = returned(w)
-        assert "course files hidden" in w.confinement and "allowlist root" not in w.confinement
-        assert any(note.startswith("The sandbox was partial") for note in w.notes), w.notes
-    assert set(listed) >= {"etc", "usr", "var"}
-    monkeypatch.delenv("GRADLAB_ALLOWLIST_ROOT")
-    with worker_with("    return gradients, {}\n") as w:
-        assert not any(note.startswith("The sandbox was partial") for note in w.notes)
+FALLBACK = """\
+import dataclasses, json, os, sys
+sys.path.insert(0, %(worker)r)
+import numpy
+import sandbox
+config = json.loads(sys.argv[1])
+# Without root, confine applies the worker's policy less what only root can do.
+policy = dataclasses.replace(sandbox.worker_policy(config), namespaces=(), user=None)
+applied = sandbox.confine(policy)
+found = {}
+for path in sys.argv[2:]:
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+        found[path] = "read"
+    except OSError as error:
+        found[path] = type(error).__name__
+for folder in ("/", "/proc", ".", os.path.dirname(numpy.__file__)):
+    try:
+        found["list " + folder] = len(os.listdir(folder)) and "listed"
+    except OSError as error:
+        found["list " + folder] = type(error).__name__
+print(json.dumps({"applied": applied, "found": found, "notes": sandbox.take_notes()}))
+"""
+
+
+def test_without_root_the_audit_hook_refuses_reads_outside_an_allowlist_of_its_own(tmp_path):
+    # The fallback's policy, applied in a process of its own (the tests run as root here, and the
+    # hook does not care who runs it): only the standard library, NumPy, the worker's folder, the
+    # devices and the scratch may be read; no list of places to hide is involved.
+    import numpy
+
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("SECRET")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "mine.txt").write_text("mine")
+    config = {"scratch": str(scratch), "file_size_mb": 8, "memory_mb": 1536, "cpu_seconds": 60,
+              "max_processes": 64, "uid": os.getuid(), "gid": os.getgid()}
+    readable = [os.__file__, numpy.__file__, str(REPO / "autograder" / "worker" / "wire.py"), "/dev/null",
+                str(scratch / "mine.txt")]
+    refused = [str(secret), str(REPO / "solutions" / "lab4_3" / "lab4_3.ipynb"), str(REPO / "grading.toml"),
+               os.path.join(site_packages(), "tensorflow", "__init__.py"), "/etc/passwd", "/proc/1/environ",
+               f"/proc/{os.getpid()}/environ", "/proc/self/environ"]
+    script = FALLBACK % {"worker": str(REPO / "autograder" / "worker")}
+    done = subprocess.run([sys.executable, "-I", "-c", script, json.dumps(config), *readable, *refused],
+                          capture_output=True, text=True, timeout=60, cwd=str(scratch))
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "audit hook" in report["applied"] and "allowlist root" not in report["applied"]
+    assert {path: report["found"][path] for path in readable} == {path: "read" for path in readable}
+    assert {path: report["found"][path] for path in refused} == {path: "PermissionError" for path in refused}
+    assert report["found"]["list /"] == report["found"]["list /proc"] == "PermissionError"
+    assert report["found"]["list ."] == report["found"]["list " + os.path.dirname(numpy.__file__)] == "listed"
+    assert report["notes"] and report["notes"][0].startswith("Tried to read outside what the sandbox allows")
 
 
 def test_sandbox_notes_come_back_with_the_replies():
@@ -487,6 +568,6 @@ def test_demo_code_built_on_packages_the_worker_lacks_is_skipped_but_a_stub_buil
               "@callbacks.wrap\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n"
               "    return gradients, {}\n")
     statements, _ = extract([{"index": 0, "source": source}])
-    with new_worker(hide=[str(REPO)]) as w:
+    with new_worker() as w:
         report = w.call("load", 20, kit=KIT, student=statements)
         assert [(e["line"], e["type"]) for e in report["errors"]] == [(4, "NameError")]

@@ -34,7 +34,7 @@ from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, List
+from traitlets import Bool, Integer, List, Unicode
 
 DIED = ("The kernel died while running this cell: the code it called ended the Python process "
         "(os._exit, a crash in native code, or running out of memory). The autograder started a "
@@ -166,23 +166,25 @@ class ConfinedExecute(RestartingExecute):
     """Executes the notebook for its outputs only, in a kernel confined like a worker; off by default.
 
     `make autograde EXECUTE=1` (or `c.ConfinedExecute.enabled = True`) turns it on. The kernel runs as
-    `nobody`, without network, with the course out of sight and under limits (confined_kernel.py);
-    it needs root to set that up and refuses to run otherwise. Test cells are not run: their outputs
+    `nobody`, without network, under limits, in an allowlist root holding only what ipykernel and
+    the modules the demos import need (confined_kernel.py): the course does not exist in it. It
+    needs root to set that up and refuses to run otherwise. Test cells are not run: their outputs
     are GradeFromFile's, written after this step. Settings under `c.Execute` (timeout) apply."""
 
     enabled = Bool(False, help="Run the student's notebook in a confined kernel, for its outputs only.").tag(
         config=True)
+    modules = List(Unicode(), help="Top-level modules the notebook's demo cells import, besides NumPy, matplotlib, "
+                   "TensorFlow, Keras and scikit-learn: their installed files (and those of what they require) are "
+                   "put in the confined kernel's file system.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder.sandbox.confined_kernel import kernel_manager_class
+        from autograder.sandbox.confined_kernel import MODULES, kernel_manager_class
 
         if os.geteuid() != 0:
             raise RuntimeError("EXECUTE=1 runs the students' notebooks in a kernel confined as `nobody`, "
                                "which only root can set up: run `make autograde EXECUTE=1` as root (for example "
                                "in a container), or without EXECUTE. Nothing was executed.")
-        manager = kernel_manager_class()
-        manager.hide = tuple(course_files(course_directory(self), self.config, resources["nbgrader"]["db_url"]))
-        self.kernel_manager_class = manager
+        self.kernel_manager_class = kernel_manager_class(modules=(*MODULES, *self.modules))
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):

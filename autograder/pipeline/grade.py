@@ -65,7 +65,7 @@ class WorkerSupply:
         return worker
 
     def _new(self):
-        return Worker(self.limits, self.hide, forks=self._forks)
+        return Worker(self.limits, forks=self._forks)
 
     def close(self):
         if self._spare:

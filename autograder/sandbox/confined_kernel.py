@@ -3,68 +3,82 @@
 Executing a student's notebook runs all of their code, demos included. Here it
 runs in a kernel that nbgrader starts through ConfinedKernelManager, never as
 the user who runs autograde. `python -m autograder.sandbox.confined_kernel CONFIG -f
-CONNECTION_FILE ...` is the kernel's command; as root, before any student code:
- 1. resource limits (memory, CPU time, file size, open files, processes:
-    worker/sandbox.py's, with the kernel's own numbers);
- 2. new network and IPC namespaces (no network at all) and a mount namespace
-    in which the course (root, gradebook, exchange, every student's folders),
-    the kit's repository and the shared places (/tmp, /home, /root, /srv, ...)
-    are covered by empty mounts, everything is read-only, the Python
-    installation stays readable, and the working directory is a private
-    tmpfs;
- 3. the kernel's sockets are unix sockets (transport "ipc") in a folder of
-    their own, bound into that view at the same path, so nbgrader talks to a
-    kernel that has no network;
- 4. a new PID namespace (sandbox.py's supervising parent: everything the
-    kernel starts dies with it), the unprivileged user `nobody`, no_new_privs
-    and sandbox.py's seccomp filter (no new programs or processes);
+CONNECTION_FILE ...` is the kernel's command; as root, before any student code,
+it applies `kernel_policy` with worker/sandbox.py's `confine`, the same
+sequence a grading worker gets, with the kernel's own values:
+ 1. limits: 8 GB of address space (TensorFlow needs it), 900 s of CPU time,
+    64 MB per file, 1024 open files and processes (TensorFlow's threads count);
+ 2. new network, IPC, mount and PID namespaces (no network at all);
+ 3. an allowlist root holding only what the kernel runs on: the interpreter's
+    standard library, the site-packages entries of ipykernel and of what the
+    lab's demos import (`MODULES`: NumPy, matplotlib, TensorFlow and Keras,
+    scikit-learn) with every distribution they require, the shared libraries
+    the kernel maps or those entries link against, five device nodes, /proc
+    (its own processes only), a private scratch (its working folder and home)
+    and its socket folder bound writable at the same path, so nbgrader talks
+    to a kernel that has no network over unix sockets (transport "ipc").
+    Nothing else exists inside: no course folder, gradebook or exchange, no
+    /home, /root or /srv but the folders on the way to the interpreter, none of
+    the host's /tmp, no /etc (found by trying: ipykernel and the demos run
+    without any of it), no other site-packages entry (nbgrader, the kit
+    itself, Hypothesis, ...);
+ 4. a supervising parent (everything the kernel starts dies with it), the
+    unprivileged user `nobody`, no_new_privs and the seccomp filter (no new
+    programs or processes); no audit hook (ipykernel itself uses sockets);
  5. a minimal environment, then ipykernel runs in this process.
-No score comes from this kernel: GradeFromFile overwrites the test cells
-afterwards, and ConfinedExecute does not even run them.
+The policy is strict: a layer the machine refuses stops the kernel before any
+student code runs. No score comes from this kernel: GradeFromFile overwrites
+the test cells afterwards, and ConfinedExecute does not even run them.
 
 Without root none of this is possible, so ConfinedExecute refuses to run.
 """
+import csv
+import dataclasses
+import importlib.metadata
 import json
 import os
+import re
 import shutil
+import struct
 import sys
 import tempfile
 
 from autograder.worker import sandbox
 
-DEFAULT_LIMITS = {"memory_mb": 8192, "cpu_seconds": 900, "file_size_mb": 64, "max_processes": 1024,
-                  "open_files": 1024}
-SCRATCH_MB = 256
+DEFAULT_LIMITS = sandbox.Limits(memory_mb=8192, cpu_seconds=900, file_size_mb=64, open_files=1024, processes=1024)
+SCRATCH = {"size_mb": 256, "files": 4000}
+# What the kernel imports from site-packages: ipykernel (the kernel itself) and what the lab's demo
+# cells import (the test cells, which import the kit, are never run in it). Each comes with the
+# distributions it requires, as their metadata says (IPython, pyzmq and tornado for ipykernel;
+# SciPy and joblib for scikit-learn; Pillow and fontTools for matplotlib; h5py, protobuf and the
+# rest for TensorFlow). c.ConfinedExecute.modules adds to it for a lab that imports more.
+MODULES = ("ipykernel", "numpy", "matplotlib", "tensorflow", "keras", "sklearn")
 
 
 # -- nbgrader's side ----------------------------------------------------------------------------
 
-def kernel_manager_class():
+def kernel_manager_class(modules=MODULES, limits=DEFAULT_LIMITS):
     """jupyter_client's AsyncKernelManager, starting its kernel confined (imported lazily)."""
     from jupyter_client.manager import AsyncKernelManager
+
+    from autograder.sandbox.workers import unprivileged_ids
 
     class ConfinedKernelManager(AsyncKernelManager):
         """Unix sockets in a folder of the kernel's own; the kernel command wrapped by this module."""
 
-        limits = dict(DEFAULT_LIMITS)
-        hide = ()
-
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            from autograder.sandbox.workers import _unprivileged_ids
-
             self.transport = "ipc"
             self._folder = tempfile.mkdtemp(prefix="gradlab-kernel-")  # 0700, root's
             sockets = os.path.join(self._folder, "sockets")
             os.mkdir(sockets, 0o700)
-            uid, gid = _unprivileged_ids()
-            os.chown(sockets, uid, gid)  # the kernel (nobody) creates its sockets here
+            os.chown(sockets, *unprivileged_ids())  # the kernel (nobody) creates its sockets here
             os.chmod(self._folder, 0o711)
             self.ip = os.path.join(sockets, "kernel")
 
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
-            config = {**self.limits, "folder": self._folder, "hide": list(self.hide)}
+            config = {"folder": self._folder, "limits": dataclasses.asdict(limits), "modules": list(modules)}
             return [sys.executable, "-m", "autograder.sandbox.confined_kernel", json.dumps(config),
                     *cmd[cmd.index("-f"):]]
 
@@ -76,14 +90,27 @@ def kernel_manager_class():
     return ConfinedKernelManager
 
 
-# -- the kernel's side (root until step 4) ------------------------------------------------------
+# -- the kernel's side (root until confined) ----------------------------------------------------
 
 def main(argv):
     config = json.loads(argv[0])
     kernel_args = argv[1:]
-    connection = open(kernel_args[kernel_args.index("-f") + 1]).read()  # before the runtime folder is hidden
-    confine(config)
-    path = os.path.join(config["scratch"], "kernel.json")
+    connection = open(kernel_args[kernel_args.index("-f") + 1]).read()  # the runtime folder is not inside
+    from autograder.sandbox.workers import unprivileged_ids
+
+    import ipykernel.kernelapp  # noqa: F401 - imported before the plan is made: what it maps is in it
+
+    folder = config["folder"]
+    policy = kernel_policy(folder, sandbox.Limits(**config["limits"]), config["modules"], unprivileged_ids())
+    sandbox.confine(policy)  # strict: exits rather than run short of a layer
+    os.environ.clear()
+    os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=folder, TMPDIR=folder,
+                      MPLCONFIGDIR=os.path.join(folder, ".mpl"), TF_CPP_MIN_LOG_LEVEL="3",
+                      PYTHONDONTWRITEBYTECODE="1", NBGRADER_EXECUTION="autograde",
+                      # No processes can be started in here: joblib (scikit-learn) is told so, rather
+                      # than finding out and printing a warning into the student's notebook.
+                      JOBLIB_MULTIPROCESSING="0")
+    path = os.path.join(folder, "kernel.json")
     with open(path, "w") as handle:
         handle.write(connection)
     kernel_args[kernel_args.index("-f") + 1] = path
@@ -92,77 +119,107 @@ def main(argv):
     IPKernelApp.launch_instance(argv=kernel_args)
 
 
-def confine(config):
-    from autograder.sandbox.workers import _unprivileged_ids, default_hidden
-    from autograder.config import REPO
-
-    if os.geteuid() != 0:
-        sys.exit("confined_kernel: needs root to confine the kernel; refusing to run student code unconfined")
-    uid, gid = _unprivileged_ids()
-    folder = config["folder"]
-    config.update(uid=uid, gid=gid, scratch=folder, hide=[*config["hide"], *default_hidden(), str(REPO)],
-                  request_fd=os.open(os.devnull, os.O_RDONLY), reply_fd=os.open(os.devnull, os.O_RDONLY))
-    import ipykernel.kernelapp  # noqa: F401 - imported while the installation is surely readable
-
-    sandbox._limits(config)
-    libc = sandbox._libc()
-    _check(libc.unshare(sandbox.CLONE_NEWNET | sandbox.CLONE_NEWIPC) == 0, "new network namespace")
-    _check(libc.unshare(sandbox.CLONE_NEWNS) == 0
-           and libc.mount(b"none", b"/", None, sandbox.MS_REC | sandbox.MS_PRIVATE, None) == 0, "mount namespace")
-    _file_system(libc, config, folder)
-    _check(libc.unshare(sandbox.CLONE_NEWPID) == 0, "new PID namespace")
-    sandbox._supervise_child(libc, config)  # the parent never returns from here
-    os.close(config["request_fd"])
-    os.close(config["reply_fd"])
-    sandbox._drop_privileges(config)
-    sandbox._die_with_parent(libc)
-    if sandbox._no_new_privs():
-        sandbox._seccomp()
-    os.chdir(folder)
-    os.environ.clear()
-    os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=folder, MPLCONFIGDIR=os.path.join(folder, ".mpl"),
-                      TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1", NBGRADER_EXECUTION="autograde")
+def kernel_policy(folder, limits, modules, user):
+    """The confined kernel's sandbox.Policy: scratch and working folder `folder`, sockets in
+    `folder`/sockets, what ipykernel and `modules` need, as `user` (uid, gid)."""
+    entries = site_entries(modules)
+    packages = [p for p in entries if os.path.isdir(p)]
+    runtime, mapped = sandbox.runtime_folders(), sandbox.mapped_files()
+    # The standard library's compiled modules are in lib-dynload, the rest of it is Python.
+    files = [p for p in entries if os.path.isfile(p)] + mapped + shared_libraries(runtime[1:] + packages, mapped)
+    plan = sandbox.FileSystem(sandbox.allowlist(runtime + packages, files), sandbox.Scratch(folder, **SCRATCH),
+                              writable=(os.path.join(folder, "sockets"),))
+    return sandbox.Policy(plan, limits, user=tuple(user), strict=True)
 
 
-def _file_system(libc, config, folder):
-    """Course and shared places covered, the installation kept, all read-only but a private tmpfs."""
-    keep = [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix}]
-    sockets = os.path.join(folder, "sockets")
-    # Opened in this mount namespace, before the covers: a bind mount needs a source in it.
-    handles = {path: os.open(path, os.O_PATH) for path in [*keep, sockets]}
-    covered = sandbox._hide_list(config)
-    for path in covered:
-        inner = any(p.startswith(path + "/") for p in [*keep, folder])
-        _check(sandbox._cover(libc, path, mode="0711" if inner else "000") == 1 or not os.path.exists(path),
-               f"hiding {path}")
-    for path in keep:
-        if any(path.startswith(c + "/") for c in covered):  # an installation inside a covered folder
-            os.makedirs(path, exist_ok=True)
-            _bind(libc, handles[path], path)
-    os.makedirs(folder, mode=0o711, exist_ok=True)
-    _check(sandbox._read_only_everywhere(libc), "read-only file system")
-    options = f"size={SCRATCH_MB}m,nr_inodes=4000,mode=0700,uid={config['uid']},gid={config['gid']}".encode()
-    _check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", sandbox.MS_NOSUID | sandbox.MS_NODEV, options) == 0,
-           "private scratch")
-    os.mkdir(sockets)
-    _bind(libc, handles[sockets], sockets)
-    # The bind copies the read-only flag of its source's mount: the kernel must create its sockets here.
-    _check(libc.mount(None, sockets.encode(), None,
-                      sandbox.MS_BIND | sandbox.MS_REMOUNT | sandbox.MS_NOSUID | sandbox.MS_NODEV, None) == 0,
-           "writable socket folder")
-    for handle in handles.values():
-        os.close(handle)
+def site_entries(modules):
+    """The site-packages entries (folders, single-module files, .dist-info) of the distributions
+    providing `modules`, and of every distribution they require, as installed here."""
+    installed = {}  # normalized name -> (requirements, entries)
+    for dist in importlib.metadata.distributions():
+        base = str(dist.locate_file(""))
+        record = csv.reader((dist.read_text("RECORD") or "").splitlines())
+        # A file's first folder is its entry; __pycache__ at the top holds every module's byte code.
+        tops = {row[0].split("/", 1)[0] for row in record if row and not row[0].startswith(("../", "__pycache__/"))}
+        entries = [os.path.join(base, top) for top in sorted(tops)]
+        installed.setdefault(_normalized(dist.metadata["Name"]), (dist.requires or [], entries))
+    wanted = [name for name, (_, entries) in installed.items() if any(_module(e) in modules for e in entries)]
+    found, entries = set(), []
+    while wanted:
+        name = wanted.pop()
+        if name in found or name not in installed:
+            continue
+        found.add(name)
+        requires, own = installed[name]
+        entries += own
+        # Extras are not installed for the kernel's sake; a marker that excludes this machine
+        # names a distribution that is not installed either.
+        wanted += [_normalized(re.match(r"[A-Za-z0-9._-]+", r).group(0)) for r in requires
+                   if "extra" not in r.partition(";")[2]]
+    return sorted(set(entries))
 
 
-def _bind(libc, handle, target):
-    _check(libc.mount(f"/proc/self/fd/{handle}".encode(), target.encode(), None,
-                      sandbox.MS_BIND | sandbox.MS_REC, None) == 0, f"binding {target}")
+def _normalized(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _check(ok, step):
-    """Every layer or no kernel: a kernel short of one would run student code less confined."""
-    if not ok:
-        sys.exit(f"confined_kernel: could not set up {step}; the kernel is not started")
+def _module(entry):
+    """The top-level module a site-packages entry is (a package, a .py or an extension), or None."""
+    name = os.path.basename(entry)
+    if name.endswith(".py") or (name.endswith(".so") and ".cpython-" in name or ".abi3." in name):
+        return name.split(".", 1)[0]
+    return None if "." in name else name
+
+
+def shared_libraries(folders, mapped):
+    """The system's shared libraries that ELF files under `folders` link against (and those
+    link against), found where the loader looks and where this process found its own."""
+    places = {os.path.realpath(os.path.dirname(p)) for p in mapped if ".so" in os.path.basename(p)}
+    places = sorted(places | {os.path.realpath(p) for p in ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
+                              if os.path.isdir(p)})
+    todo = [os.path.join(root, name) for folder in folders for root, _, names in os.walk(folder)
+            for name in names if ".so" in name]
+    seen, found = set(), []
+    while todo:
+        for name in _needed(todo.pop()):
+            path = next((os.path.join(p, name) for p in places if os.path.isfile(os.path.join(p, name))), None)
+            if path and path not in seen:
+                seen.add(path)
+                found.append(path)
+                todo.append(path)
+    return found
+
+
+def _needed(path):
+    """The DT_NEEDED names of a 64-bit little-endian ELF file (x86_64, aarch64); [] for anything else."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64)
+            if len(head) < 64 or head[:6] != b"\x7fELF\x02\x01":
+                return []
+            (table,), (size, count) = struct.unpack_from("<Q", head, 0x20), struct.unpack_from("<HH", head, 0x36)
+            handle.seek(table)
+            headers = handle.read(size * count)
+            segments = [struct.unpack_from("<IIQQQQ", headers, i * size) for i in range(count)]
+            loads = [(vaddr, offset, filesz) for kind, _, offset, vaddr, _, filesz in segments if kind == 1]
+            dynamic = next(((offset, filesz) for kind, _, offset, _, _, filesz in segments if kind == 2), None)
+            if dynamic is None:
+                return []
+            handle.seek(dynamic[0])
+            entries = handle.read(dynamic[1])
+            tags = [struct.unpack_from("<qQ", entries, i) for i in range(0, len(entries) - 15, 16)]
+            tags = tags[:next((i for i, (tag, _) in enumerate(tags) if tag == 0), len(tags))]
+            strtab = next((value for tag, value in tags if tag == 5), None)  # DT_STRTAB, an address
+            start = next((offset + strtab - vaddr for vaddr, offset, filesz in loads
+                          if strtab is not None and vaddr <= strtab < vaddr + filesz), None)
+            names = []
+            for tag, value in tags:
+                if tag == 1 and start is not None:  # DT_NEEDED: an offset into the string table
+                    handle.seek(start + value)
+                    names.append(handle.read(256).split(b"\0", 1)[0].decode("utf-8", "replace"))
+            return names
+    except (OSError, struct.error):
+        return []
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ importing NumPy, as much as the checks of a whole submission. The fork server
 worker, which confines itself exactly as a worker started on its own does. It
 never runs student code, so every worker still starts from a clean process.
 It also makes, once, the plan of the workers' allowlist root (what the worker
-runs on, read from its own memory maps: worker/sandbox.py, `root_plan`), so a
+runs on, read from its own memory maps: worker/sandbox.py, `worker_plan`), so a
 forked worker only mounts it: about 1.5 ms (bench/bench_sandbox.py).
 
 Each worker is forked twice and so reparented to the grading process, which

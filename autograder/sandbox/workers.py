@@ -26,36 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from autograder.sandbox.fork_server import WORKER_MAIN, Adopted
 from autograder.worker import wire
 
-PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 MAX_NOTES = 20
 NOTE_CHARS = 300
 
 
-def default_hidden():
-    """Course files every worker is kept from, whatever the caller passes as `hide`.
-
-    The repository (solutions, the release source, the grader's checks), this
-    package wherever it is installed, nbgrader's exchange, and the gradebook and
-    exchange named by GRADLAB_GRADEBOOK / GRADLAB_EXCHANGE. The sandbox adds the
-    shared places (/tmp, /home, /srv, ...)."""
-    from autograder.config import REPO
-
-    paths = [str(REPO), str(PACKAGE), "/srv/nbgrader"]
-    for variable in ("GRADLAB_GRADEBOOK", "GRADLAB_EXCHANGE"):
-        value = os.environ.get(variable, "")
-        if value:
-            paths.append(value)
-    return paths
-
-
-# GRADLAB_ALLOWLIST_ROOT=0 switches the allowlist root off (the denylist view instead), only to
-# measure what it costs (bench/bench_sandbox.py); never for real grading.
-ALLOWLIST_SWITCH = "GRADLAB_ALLOWLIST_ROOT"
 # The start of the note every submission gets when its worker ran without the allowlist root;
 # the class report looks for it.
 PARTIAL_SANDBOX = "The sandbox was partial"
@@ -65,8 +43,7 @@ def partial_sandbox_note(confinement):
     """The note for a worker that did not get the allowlist root, or None when it did."""
     if "allowlist root" in confinement:
         return None
-    why = ("the grader did not run as root" if os.geteuid() != 0 else
-           "the allowlist root was switched off or refused by the kernel")
+    why = "the grader did not run as root" if os.geteuid() != 0 else "the kernel refused a namespace or a mount"
     return (f"{PARTIAL_SANDBOX} ({why}): the code ran without the allowlist file system, so it could "
             "read files outside its scratch folder. A grader setup matter, not the submission's.")
 
@@ -110,7 +87,8 @@ class StudentError(Exception):
         return builtin_name in self.builtin_types
 
 
-def _unprivileged_ids():
+def unprivileged_ids():
+    """(uid, gid) of `nobody`, whom student code runs as under root."""
     try:
         entry = pwd.getpwnam("nobody")
         return entry.pw_uid, entry.pw_gid
@@ -121,7 +99,7 @@ def _unprivileged_ids():
 class Worker:
     """One sandboxed worker process; use as a context manager or call stop()."""
 
-    def __init__(self, limits, hide=(), forks=None):
+    def __init__(self, limits, forks=None):
         self.limits = limits
         self.forks = forks       # a ForkServer to start from, or None to start Python afresh
         if os.geteuid() == 0:
@@ -130,7 +108,6 @@ class Worker:
             self.scratch = os.path.join(tempfile.gettempdir(), f"gradlab-worker-{secrets.token_hex(8)}")
         else:
             self.scratch = tempfile.mkdtemp(prefix="gradlab-worker-")  # 0700: this user's only
-        self.hide = sorted({str(p) for p in [*hide, *default_hidden()]})
         self.process = None
         self.dead = None         # why the worker stopped answering, once it has
         self.dead_kind = None    # "timeout" or "crash", once it has
@@ -141,17 +118,16 @@ class Worker:
         self._start()
 
     def _start(self):
-        uid, gid = _unprivileged_ids()
-        root = os.geteuid() == 0
+        uid, gid = unprivileged_ids()
         # Unnamed: nothing on disk for another worker to find, gone when the grader closes it.
         self._output = tempfile.TemporaryFile(prefix="gradlab-output-")
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
+        # What the worker's policy is made of (worker/sandbox.py worker_policy): the rest of it (the
+        # allowlist of what it may see) the worker reads from itself.
         config = {
-            "request_fd": request_r, "reply_fd": reply_w, "scratch": self.scratch,
-            "private_scratch": root, "grader_pid": os.getpid(),
-            "uid": uid, "gid": gid, "hide": self.hide,
-            "allowlist_root": os.environ.get(ALLOWLIST_SWITCH, "1") != "0",
+            "request_fd": request_r, "reply_fd": reply_w, "scratch": self.scratch, "grader_pid": os.getpid(),
+            "uid": uid, "gid": gid,
             "memory_mb": self.limits.memory_mb, "cpu_seconds": self.limits.cpu_seconds,
             "file_size_mb": self.limits.file_size_mb, "max_processes": self.limits.max_processes,
             "output_chars": self.limits.output_chars,

@@ -143,14 +143,14 @@ def main(config):
     sandbox.bind_to_grader(config)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing us
     # As root this returns in a forked child, PID 1 of its own namespace; see sandbox.py.
-    sandbox.confine(config)
+    confinement = sandbox.confine(sandbox.worker_policy(config))
     requests = os.fdopen(config["request_fd"], "rb", buffering=0)
     replies = config["reply_fd"]
     sys.stdout = sys.__stdout__ = CappedText(1, config["output_chars"])
     sys.stderr = sys.__stderr__ = CappedText(2, config["output_chars"])
     _block_imports()
     session = ops.Session()
-    session.confinement = sandbox.APPLIED
+    session.confinement = confinement
     integrity = Integrity()
 
     def read_exactly(n):
@@ -262,7 +262,7 @@ def serve_forks(control_fd, grader_pid):
     import socket  # here, not at the top: workers must not find it among main's globals
 
     sandbox.bind_to_grader({"grader_pid": grader_pid})
-    sandbox.root_plan()  # once, here: every worker forked from now on inherits it
+    sandbox.worker_plan()  # once, here: every worker forked from now on inherits it
     control = socket.socket(fileno=control_fd)
     while True:
         try:

@@ -1,64 +1,71 @@
-"""Confinement of a worker process, applied before any student code runs.
+"""Confinement of a process that runs student code, applied before any of it runs.
 
-What a worker gets depends on what the machine allows; the list of layers
-applied is reported to the grader with the load reply (`APPLIED`).
+What a process gets is written as one record, a `Policy`; `confine(policy)`
+applies it and returns the layers it got (the grader reads them with the load
+reply: `APPLIED`). Two values of it exist:
+- the grading worker's, `worker_policy(config)` (here: the worker imports only
+  the standard library and NumPy): a NumPy stub's needs and nothing more;
+- the confined Jupyter kernel's of `make autograde EXECUTE=1`,
+  `autograder/sandbox/confined_kernel.py` `kernel_policy`: what the lab's demos
+  (TensorFlow, matplotlib, scikit-learn) and ipykernel need.
 
-As root (the normal case on a grading server or in CI), in this order:
- 1. resource limits: address space, CPU time, file size, open files, processes;
- 2. new namespaces: network (no network at all), IPC, mount and PID;
- 3. in the private mount namespace, the allowlist root: a fresh, empty tmpfs
-    into which only what the worker runs on is mounted read-only (the standard
-    library, NumPy, the shared libraries this process has mapped, the worker's
-    own code, five device nodes), plus a /proc mount point and the worker's
-    scratch directory, a small private tmpfs (size and file count capped,
-    noexec); then pivot_root into it and detach the old root. Nothing else
-    exists inside: no other site-packages, no /etc, /opt, /var, /mnt, /home,
-    no copy of the course wherever it was left. Should the kernel refuse a step
-    before the pivot (or GRADLAB_ALLOWLIST_ROOT=0 switch it off, for measuring
-    only), the denylist view instead: the course files (repository,
-    solutions, gradebook, exchange, OUT, submissions), home directories and
-    every shared scratch place (/tmp, /var/tmp, /dev/shm, /run) covered by
-    empty mounts and every other mount made read-only. Either way a worker can
-    write nowhere but its scratch and cannot see another worker's files;
+A policy holds, and `confine` applies as root, in this order:
+ 1. `limits`: address space, CPU time, file size, open files, processes;
+ 2. `namespaces`: new network (no network at all), IPC, mount and PID ones;
+ 3. in the private mount namespace, `file_system`, an allowlist plan: a fresh,
+    empty tmpfs into which only its entries are mounted, read-only (folders,
+    files, device nodes; "cover" entries are empty folders over what a folder
+    holds but must not show, such as the interpreter's own site-packages),
+    its writable folders bound read-write at the same path (the kernel's socket
+    folder), a /proc mount point and the scratch folder, a private tmpfs
+    (size and file count capped, noexec if the policy says so); then
+    pivot_root into it and detach the old root. Nothing else of the machine
+    exists inside: no /etc, /opt, /var, /mnt, /home, no copy of the course
+    wherever it was left. Should the kernel refuse a step before the pivot,
+    the process goes on without this layer (and the grader says the sandbox
+    was partial); a `strict` policy (the kernel's) exits instead;
  4. fork: the child is PID 1 of the new PID namespace and runs the student's
     code; when it dies, the kernel kills everything it started, setsid or
-    not. The parent (the process the grader started and talks about) stays
-    root, holds nothing the child can reach, reaps the child and exits with
-    the child's status, so the grader sees the student's exit code or signal;
-    it kills the child when it gets SIGTERM (the grader's stop) or when the
+    not. The parent (the process that was started) stays root, keeps no file
+    descriptor but its own lifeline, reaps the child and exits with the
+    child's status, so the grader sees the student's exit code or signal; it
+    kills the child when it gets SIGTERM (the grader's stop) or when the
     grader dies (parent-death signal);
- 5. in the child: a fresh /proc (only its own processes are visible), drop to
-    the unprivileged user, parent-death signal, no_new_privs, a seccomp
-    filter that refuses to start programs or processes (execve, fork, clone
-    without CLONE_THREAD) and namespace, mount and tracing calls, and finally
-    an audit hook.
+ 5. in the child: a fresh /proc (only its own processes are visible), `user`
+    (the unprivileged user to become), parent-death signal, no_new_privs,
+    `seccomp` (a filter that refuses to start programs or processes: execve,
+    fork, clone without CLONE_THREAD, and namespace, mount and tracing calls),
+    and finally `audit`, an audit hook with an allowlist of its own.
 
 The audit hook is not a security boundary (Python code can always get around
-it); the kernel layers are. The hook refuses the obvious attempts early with a
-clear PermissionError, and records each kind of attempt as a note a TA can
-read (`NOTES`, sent to the grader with every reply).
+it); the kernel layers are. It refuses early, with a clear PermissionError,
+reading outside its allowlist (for the worker: the standard library, NumPy,
+the worker's own folder, the device nodes and the scratch; /proc too as root,
+where it shows only the worker's own processes), writing outside the scratch,
+starting processes, the network, ctypes, signals and changes to the sandbox;
+and records each kind of attempt as a note a TA can read (`NOTES`, sent to the
+grader with every reply).
 
-Fallback without root: no namespaces and no privilege drop, so the worker
-runs as the grader's user,
-can read what that user can read and write where that user can write, except
-for what the audit hook refuses (and Python code can get around the hook).
-Kept: resource limits (RLIMIT_NPROC included), a parent-death signal,
-no_new_privs, the seccomp filter (it needs no privilege: on x86_64 and
-aarch64 no program or process can be started, so nothing can outlive
-grading), the audit hook, and the grader killing the worker's process group
-and every process it still finds below the worker. The scratch directory is
-an ordinary 0700 folder whose total size is not capped (each file is, by
-RLIMIT_FSIZE). On other machines, without the filter, a process that calls
-setsid and double-forks can outlive grading. Grade as root (in a container
-as root will do) for the full sandbox; bubblewrap is not needed. As root
-where the kernel refuses a namespace (some containers), the worker still drops
-to the unprivileged user, and the layers it could not get are missing from
-APPLIED.
+Fallback without root: no namespaces, no allowlist root and no privilege drop,
+so the worker runs as the grader's user and the kernel would read what that
+user can read, except for what the audit hook refuses (and Python code can get
+around the hook). Kept: resource limits (RLIMIT_NPROC included), a
+parent-death signal, no_new_privs, the seccomp filter (it needs no privilege:
+on x86_64 and aarch64 no program or process can be started, so nothing can
+outlive grading), the audit hook and its allowlist, and the grader killing the
+worker's process group and every process it still finds below the worker. The
+scratch folder is an ordinary 0700 folder whose total size is not capped (each
+file is, by RLIMIT_FSIZE). On other machines, without the filter, a process
+that calls setsid and double-forks can outlive grading. Grade as root (in a
+container as root will do) for the full sandbox; bubblewrap is not needed. As
+root where the kernel refuses a namespace (some containers), the worker still
+drops to the unprivileged user, and the layers it could not get are missing
+from APPLIED. The confined kernel has no fallback: it refuses to start.
 """
 import ctypes
 import ctypes.util
+import dataclasses
 import os
-import re
 import resource
 import select
 import signal
@@ -72,23 +79,161 @@ CLONE_NEWNET = 0x40000000
 CLONE_THREAD = 0x00010000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
-MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
-MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
-               "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
+MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
-# Shared places every user may write to or read from: always covered in the worker's view.
-SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/home", "/root", "/srv")
-SCRATCH_FILES = 2000  # files and folders the scratch tmpfs may hold
+NAMESPACES = ("network", "ipc", "mount", "pid")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+SCRATCH_FILES = 2000  # files and folders a worker's scratch tmpfs may hold
 
 _LIFELINE = [None]  # read end of a pipe only the supervising parent can write to
-APPLIED = []  # what confinement this worker got, reported to the grader at load
+APPLIED = []  # what confinement this process got, reported to the grader at load
 NOTES = []    # what the sandbox refused or noticed, for the TA; sent with every reply
 _NOTED = set()
 MAX_NOTES = 20
 
+
+# -- the policy ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits; each is one setrlimit."""
+
+    memory_mb: int       # address space
+    cpu_seconds: int
+    file_size_mb: int    # each file written
+    open_files: int = 64
+    processes: int = 32  # per user: counted once the process is the unprivileged user
+
+
+@dataclasses.dataclass(frozen=True)
+class Scratch:
+    """The one writable folder of its own: a private tmpfs as root, an ordinary folder without."""
+
+    path: str
+    size_mb: int
+    files: int = SCRATCH_FILES
+    noexec: bool = True  # a compiled extension written there cannot be loaded
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSystem:
+    """The allowlist plan of a fresh root: nothing is inside that is not named here."""
+
+    read_only: tuple     # ((path, kind), ...) with kind "dir", "file", "device" or "cover"; see allowlist()
+    scratch: Scratch
+    writable: tuple = ()  # folders bound read-write at the same path (the kernel's socket folder)
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """Everything a confined process gets; `confine` applies it."""
+
+    file_system: FileSystem
+    limits: Limits = None        # None: no limits (a measurement of the file system step)
+    namespaces: tuple = NAMESPACES
+    seccomp: bool = True
+    user: tuple = None           # (uid, gid) to become, as root; None: stay who we are
+    audit: tuple = None          # ((path, kind), ...) the audit hook lets be read; None: no hook
+    strict: bool = False         # every layer or exit (the kernel); else what the machine allows
+
+
+def allowlist(folders, files=(), devices=DEVICES):
+    """The read-only entries of a plan, parents before children: `folders` bound whole, `files`
+    not inside one of them, `devices` (kept as devices).
+
+    A site-packages (or dist-packages) folder inside a bound folder (the interpreter's own,
+    inside its standard library) becomes an empty cover; a requested folder inside a cover
+    (NumPy installed there) is mounted again inside it, alone."""
+    folders = [p for p in dict.fromkeys(map(os.path.realpath, folders)) if os.path.isdir(p)]
+    outer = _outermost(folders)
+    covers = [place for place in (os.path.join(f, name) for f in outer for name in ("site-packages", "dist-packages"))
+              if os.path.isdir(place)]
+    inner = _outermost(f for f in folders if any(_within(f, c) for c in covers))
+    plan = [(p, "dir") for p in outer + inner] + [(p, "cover") for p in covers]
+    plan += [(p, "file") for p in files if os.path.isfile(p) and not _visible(p, plan)]
+    plan += [(p, "device") for p in devices if os.path.exists(p)]
+    # Parents before children: a folder mounted after a file inside it would bury the file.
+    return tuple(sorted(dict(plan).items(), key=lambda item: (item[0].count("/"), item[0])))
+
+
+def runtime_folders():
+    """The interpreter's standard library and lib-dynload, where this interpreter found them.
+
+    (Not sysconfig's idea of them: in a virtual environment that names the environment's own
+    folder of site-packages.)"""
+    return [os.path.dirname(os.__file__)] + [p for p in sys.path if os.path.basename(p) == "lib-dynload"]
+
+
+def mapped_files():
+    """The regular files this process has mapped: the interpreter, every shared library, locale data."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as handle:
+            for line in handle:
+                fields = line.split(None, 5)
+                if len(fields) == 6 and fields[5].startswith("/"):
+                    found.add(fields[5].rstrip("\n").removesuffix(" (deleted)"))
+    except OSError:
+        return []
+    return sorted(p for p in found if os.path.isfile(p))
+
+
+def _outermost(paths):
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(q != p and _within(p, q) for q in paths)]
+
+
+def _within(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _visible(path, entries):
+    """True when `path` shows through `entries` (the deepest one holding it is no cover)."""
+    holders = [(len(p), kind != "cover") for p, kind in entries if _within(path, p)]
+    return bool(holders) and max(holders)[1]
+
+
+# -- the grading worker's policy ----------------------------------------------------------------
+#
+# What a worker needs is read from the worker itself, never from a list of places: the standard
+# library and NumPy's folders (where the interpreter found them), the shared libraries this
+# process has mapped (after NumPy was imported), the worker's own code, five device nodes. The
+# plan is made once (in the fork server, before the first fork); each worker then only mounts
+# it: a few dozen mount calls, about a millisecond.
+
+_PLAN = []
+
+
+def worker_plan():
+    """The read-only entries of a worker's root (made once per process, inherited by forks)."""
+    if not _PLAN:
+        folders = runtime_folders() + [os.path.dirname(os.path.abspath(__file__))]
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and getattr(numpy, "__file__", None):
+            package = os.path.dirname(os.path.realpath(numpy.__file__))
+            folders += [package, package + ".libs"]  # numpy.libs: the BLAS its wheel bundles
+        _PLAN.append(allowlist(folders, mapped_files()))
+    return _PLAN[0]
+
+
+def worker_policy(config):
+    """The grading worker's policy, from what the grader sends (limits, scratch folder, user)."""
+    plan = worker_plan()
+    scratch = Scratch(config["scratch"], size_mb=max(16, 2 * config["file_size_mb"]))
+    # The hook lets be read what the plan binds whole (not the single shared libraries: nothing
+    # in Python reads those) and the scratch.
+    readable = tuple((p, kind) for p, kind in plan if kind != "file") + ((scratch.path, "dir"),)
+    return Policy(FileSystem(plan, scratch),
+                  Limits(config["memory_mb"], config["cpu_seconds"], config["file_size_mb"],
+                         processes=config["max_processes"]),
+                  user=(config["uid"], config["gid"]), audit=readable)
+
+
+# -- notes -------------------------------------------------------------------------------------
 
 def note(key, text):
     """Record `text` once per `key` (a kind of event), for the grader to collect."""
@@ -139,32 +284,67 @@ def bind_to_grader(config):
         os._exit(1)  # the grader died before the signal was armed
 
 
-def confine(config):
-    """Confine this process; as root, return only in the forked child that runs student code."""
-    _limits(config)
+def confine(policy):
+    """Apply `policy` to this process and return the layers it got.
+
+    As root this returns only in the forked child that runs student code (with a PID namespace);
+    a strict policy exits with a message instead of returning short of a layer."""
+    if policy.strict and os.geteuid() != 0:
+        sys.exit("confined: needs root to apply a strict policy; refusing to run student code unconfined")
+    if policy.limits is not None:
+        _limits(policy.limits)
     if os.geteuid() == 0:
         libc = _libc()
-        if _namespaces(libc, config):
-            _supervise_child(libc, config)  # the parent never returns from here
-        _drop_privileges(config)
+        _namespaces(libc, policy)
+        if "pid" in policy.namespaces and libc.unshare(CLONE_NEWPID) == 0:
+            _supervise_child(libc)  # the parent never returns from here
+        _scratch_folder(policy)
+        if policy.user is not None:
+            _drop_privileges(policy.user)
         _die_with_parent(libc)
-    if _no_new_privs():
+    if _no_new_privs() and policy.seccomp:
         _seccomp()
-    os.chdir(config["scratch"])
-    _audit_hook(config["scratch"], config["hide"])
+    os.chdir(policy.file_system.scratch.path)
+    if policy.audit is not None:
+        # /proc may be read once it shows this process's own processes only (never the host's:
+        # other processes' command lines and environments).
+        own = (("/proc", "dir"),) if "own processes only" in APPLIED else ()
+        _audit_hook(policy.file_system.scratch.path, policy.audit + own)
+    if policy.strict:
+        _require(policy)
+    return list(APPLIED)
+
+
+def _expected_layers(policy):
+    """The layers `policy` asks for, by the names APPLIED uses."""
+    wanted = {"resource limits": policy.limits is not None, "no network": "network" in policy.namespaces,
+              "allowlist root": "mount" in policy.namespaces, "private scratch": "mount" in policy.namespaces,
+              "read-only file system": "mount" in policy.namespaces,
+              "process namespace": "pid" in policy.namespaces, "own processes only": "pid" in policy.namespaces,
+              "unprivileged user": policy.user is not None, "no_new_privs": True,
+              "no new programs or processes": policy.seccomp and os.uname().machine in SYSCALLS,
+              "audit hook": policy.audit is not None}
+    return [layer for layer, asked in wanted.items() if asked]
+
+
+def _require(policy):
+    """Every layer or no process: one short of a layer would run student code less confined."""
+    missing = [layer for layer in _expected_layers(policy) if layer not in APPLIED]
+    if missing:
+        sys.exit(f"confined: could not set up {', '.join(missing)}; refusing to run student code")
 
 
 # -- 1. resource limits -------------------------------------------------------------------
 
-def _limits(config):
+def _limits(limits):
     mb = 1024 * 1024
     wanted = {
-        resource.RLIMIT_AS: config["memory_mb"] * mb,
-        resource.RLIMIT_CPU: config["cpu_seconds"],
-        resource.RLIMIT_FSIZE: config["file_size_mb"] * mb,
-        resource.RLIMIT_NOFILE: config.get("open_files", 64),  # a confined kernel (confined_kernel.py) needs more
+        resource.RLIMIT_AS: limits.memory_mb * mb,
+        resource.RLIMIT_CPU: limits.cpu_seconds,
+        resource.RLIMIT_FSIZE: limits.file_size_mb * mb,
+        resource.RLIMIT_NOFILE: limits.open_files,
         resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_NPROC: config["max_processes"],  # per user: counted once we are unprivileged
+        resource.RLIMIT_NPROC: limits.processes,  # per user: counted once we are unprivileged
     }
     for limit, value in wanted.items():
         try:
@@ -174,175 +354,30 @@ def _limits(config):
     APPLIED.append("resource limits")
 
 
-# -- 2-3. namespaces and the file system view ------------------------------------------------
+# -- 2-3. namespaces and the allowlist root ---------------------------------------------------
 
-def _namespaces(libc, config):
-    """New network, IPC, mount and PID namespaces; True when the PID namespace is ready."""
-    if libc.unshare(CLONE_NEWNET | CLONE_NEWIPC) == 0:
+def _namespaces(libc, policy):
+    """New network and IPC namespaces, and a mount namespace holding the allowlist root."""
+    flags = {"network": CLONE_NEWNET, "ipc": CLONE_NEWIPC}
+    wanted = sum(flags[name] for name in policy.namespaces if name in flags)
+    if wanted and libc.unshare(wanted) == 0 and "network" in policy.namespaces:
         APPLIED.append("no network")
-    if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
-        # The allowlist root when it can be built; the denylist view only when it cannot (or is
-        # switched off to measure what the allowlist costs).
-        if not (config.get("allowlist_root", True) and _allowlist_root(libc, config)):
-            _file_system(libc, config)
-    return libc.unshare(CLONE_NEWPID) == 0
+    if "mount" in policy.namespaces and libc.unshare(CLONE_NEWNS) == 0 and \
+            libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
+        _allowlist_root(libc, policy.file_system, policy.user or (0, 0))
 
 
-def _file_system(libc, config):
-    scratch = config["scratch"]
-    hidden = 0
-    for path in _hide_list(config):
-        # Folders on the way to the scratch directory must stay traversable (but not listable).
-        hidden += _cover(libc, path, mode="0711" if scratch.startswith(path + "/") else "000")
-    if hidden:
-        APPLIED.append("course files hidden")
-    if config.get("private_scratch"):
-        # The mount point is made now: after the next step nothing outside the scratch is writable.
-        os.makedirs(scratch, mode=0o711, exist_ok=True)
-    if _read_only_everywhere(libc):
-        APPLIED.append("read-only file system")
-    if config.get("private_scratch"):
-        _private_scratch(libc, config)
-
-
-def _hide_list(config):
-    paths = []
-    for raw in list(config["hide"]) + list(SHARED_PLACES):
-        try:
-            path = os.path.realpath(raw)
-        except (OSError, ValueError):
-            continue
-        if path != "/" and path not in paths and os.path.exists(path):
-            paths.append(path)
-    # A parent before its children: a child mounted first would be buried by the parent's cover.
-    return sorted(paths, key=lambda p: p.count("/"))
-
-
-def _cover(libc, path, mode):
-    """Hide a folder under an empty tmpfs, or a file under /dev/null; 1 when done."""
-    if os.path.isdir(path):
-        options = f"size=64k,nr_inodes=16,mode={mode}".encode()
-        done = libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options)
-    else:
-        done = libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None)
-    return int(done == 0)
-
-
-def _read_only_everywhere(libc):
-    """Remount every writable mount read-only (in this namespace only); True if all succeeded."""
-    ok = True
-    try:
-        with open("/proc/self/mountinfo") as handle:
-            mounts = [line.split() for line in handle]
-    except OSError:
-        return False
-    for fields in mounts:
-        target, options = _unescape(fields[4]), fields[5].split(",")
-        if "ro" in options:
-            continue
-        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
-        for option in options:
-            flags |= MOUNT_FLAGS.get(option, 0)
-        if libc.mount(None, target.encode(), None, flags, None) != 0 and os.path.exists(target):
-            ok = False
-    return ok
-
-
-def _unescape(field):
-    # mountinfo writes spaces, tabs, newlines and backslashes in paths as octal escapes.
-    # (No codecs here: after the covers, the standard library may be out of reach.)
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
-# -- 3'. the allowlist root: a fresh, empty root holding only what a NumPy stub runs on ------------
-#
-# What a worker needs is read from the worker itself, never from a list of places: the standard
-# library and NumPy's folders (where the interpreter found them), the shared libraries this
-# process has mapped (/proc/self/maps, after NumPy was imported), the worker's own code, a few
-# device nodes. Everything else (other site-packages, /etc, /opt, /var, /mnt, the course files,
-# wherever they are) does not exist inside. The plan is made once (in the fork server, before
-# the first fork); each worker then only mounts it: a few dozen mount calls, about a millisecond.
-
-DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 STAGES = ("/mnt", "/media", "/opt", "/srv", "/var/tmp", "/tmp", "/run", "/home", "/dev/shm")
-MNT_DETACH = 2
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
-_PLAN = []
 
 
-def root_plan():
-    """[(path, kind)] to mount in a worker's fresh root, parents before children.
+def _allowlist_root(libc, plan, owner):
+    """Pivot into a fresh root holding only `plan` (a FileSystem); True when done.
 
-    kind: "dir" or "file" (bound read-only), "device" (bound, device access kept), "cover"
-    (an empty read-only folder over a folder that must not show, e.g. the interpreter's
-    own site-packages inside its standard library)."""
-    if not _PLAN:
-        _PLAN.append(_make_plan())
-    return _PLAN[0]
-
-
-def _make_plan():
-    # The standard library where this interpreter found it (not sysconfig's idea of it: in a
-    # virtual environment that names the environment's own folder of site-packages).
-    folders = [os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))]
-    folders += [p for p in sys.path if os.path.basename(p) == "lib-dynload"]
-    numpy = sys.modules.get("numpy")
-    allowed = []  # site-packages folders that are allowed: NumPy's own
-    if numpy is not None and getattr(numpy, "__file__", None):
-        package = os.path.dirname(os.path.realpath(numpy.__file__))
-        allowed = [package, package + ".libs"]  # numpy.libs: the BLAS its wheel bundles
-        folders += allowed
-    folders = _outermost(p for p in map(os.path.realpath, folders) if os.path.isdir(p))
-    # The interpreter's own site-packages (inside its standard library) shows empty; were NumPy
-    # installed there, NumPy is mounted again inside the empty cover, alone.
-    covers = [place for place in (os.path.join(f, name) for f in folders
-                                  for name in ("site-packages", "dist-packages")) if os.path.isdir(place)]
-    folders += [a for a in allowed if os.path.isdir(a) and any(_within(a, c) for c in covers)]
-    plan = [(p, "dir") for p in folders] + [(p, "cover") for p in covers]
-    plan += [(p, "file") for p in _mapped_files() if not _visible(p, folders, covers)]
-    plan += [(p, "device") for p in DEVICES if os.path.exists(p)]
-    # Parents before children: a folder mounted after a file inside it would bury the file.
-    return sorted(dict(plan).items(), key=lambda item: (item[0].count("/"), item[0]))
-
-
-def _outermost(paths):
-    paths = sorted(set(paths))
-    return [p for p in paths if not any(q != p and _within(p, q) for q in paths)]
-
-
-def _within(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _visible(path, folders, covers):
-    """True when `path` shows through a folder of the plan (the deepest one holding it is no cover)."""
-    holders = [(len(f), True) for f in folders if _within(path, f)] + \
-              [(len(c), False) for c in covers if _within(path, c)]
-    return bool(holders) and max(holders)[1]
-
-
-def _mapped_files():
-    """The regular files this process has mapped: the interpreter and every shared library."""
-    found = set()
-    try:
-        with open("/proc/self/maps") as handle:
-            for line in handle:
-                fields = line.split(None, 5)
-                if len(fields) == 6 and fields[5].startswith("/"):
-                    found.add(fields[5].rstrip("\n").removesuffix(" (deleted)"))
-    except OSError:
-        return []
-    return sorted(p for p in found if os.path.isfile(p))
-
-
-def _allowlist_root(libc, config):
-    """Pivot into a fresh root holding only root_plan(), read-only, and the private scratch.
-
-    True when done; False (nothing changed that matters) when the kernel refused a step before
-    the pivot, and the caller falls back to the denylist view."""
-    plan = root_plan()
+    False (nothing changed that matters) when the kernel refused a step before the pivot."""
+    paths = [p for p, _ in plan.read_only] + list(plan.writable) + [plan.scratch.path]
+    # The new root is built on a folder of the old one that holds nothing it binds.
     stage = next((s for s in STAGES if os.path.isdir(s) and not any(_within(p, s) or _within(s, p)
-                                                                  for p, _ in plan)), None)
+                                                                  for p in paths)), None)
     pivot = SYS_PIVOT_ROOT.get(os.uname().machine)
     if stage is None or pivot is None:
         return False
@@ -351,14 +386,10 @@ def _allowlist_root(libc, config):
                   b"size=1m,nr_inodes=4096,mode=0755") != 0:
         return False
     try:
-        covers = [path for path, kind in plan if _mount_entry(libc, base, path, kind)]
-        scratch = base + config["scratch"]
-        os.makedirs(scratch, mode=0o711)
-        # The folders on the way to the scratch stay traversable, but not listable.
-        folder = os.path.dirname(scratch)
-        while folder != base:
-            os.chmod(folder, 0o711)
-            folder = os.path.dirname(folder)
+        covers = [path for path, kind in plan.read_only if _mount_entry(libc, base, path, kind)]
+        _private_scratch(libc, base, plan.scratch, owner)
+        for path in plan.writable:
+            _bind_writable(libc, base, path)
         os.makedirs(base + "/proc", exist_ok=True)
     except OSError:
         libc.umount2(base.encode(), MNT_DETACH)
@@ -366,20 +397,19 @@ def _allowlist_root(libc, config):
     os.chdir(base)
     # pivot_root(".", "."): the old root ends up on top of the new one, and is detached at once.
     if libc.syscall(pivot, b".", b".") != 0 or libc.umount2(b".", MNT_DETACH) != 0:
-        os._exit(1)  # half-way between two roots: no worker rather than a wrong one
+        os._exit(1)  # half-way between two roots: no process rather than a wrong one
     os.chdir("/")
-    APPLIED.append("allowlist root")
-    _private_scratch(libc, config)
-    read_only = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+    APPLIED.extend(["allowlist root", "private scratch"])
+    read_only = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
     for path in covers + ["/"]:
-        if libc.mount(None, path.encode(), None, read_only | MS_NOEXEC, None) != 0:
+        if libc.mount(None, path.encode(), None, read_only, None) != 0:
             os._exit(1)
     APPLIED.append("read-only file system")
     return True
 
 
 def _mount_entry(libc, base, path, kind):
-    """Mount one plan entry under `base`; True for a cover (made read-only after the pivot)."""
+    """Mount one read-only entry under `base`; True for a cover (made read-only after the pivot)."""
     target = base + path
     if kind in ("dir", "cover"):
         os.makedirs(target, exist_ok=True)
@@ -388,30 +418,44 @@ def _mount_entry(libc, base, path, kind):
         os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
     if kind == "cover":
         done = libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                          b"size=16k,nr_inodes=64,mode=0755")
+                          b"size=16k,nr_inodes=64,mode=0755") == 0
     else:
         flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if kind == "device" else MS_NODEV)
         done = (libc.mount(path.encode(), target.encode(), None, MS_BIND, None) == 0
-                and libc.mount(None, target.encode(), None, flags, None) == 0) - 1
-    if done != 0:
+                and libc.mount(None, target.encode(), None, flags, None) == 0)
+    if not done:
         raise OSError(f"could not mount {path}")
     return kind == "cover"
 
 
-def _private_scratch(libc, config):
-    """The worker's scratch: a small tmpfs of its own (size and file count capped)."""
-    size = max(16, 2 * config["file_size_mb"])
-    options = (f"size={size}m,nr_inodes={SCRATCH_FILES},mode=0700,"
-               f"uid={config['uid']},gid={config['gid']}").encode()
-    # noexec: a compiled extension written there cannot be loaded.
-    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-    if libc.mount(b"tmpfs", config["scratch"].encode(), b"tmpfs", flags, options) == 0:
-        APPLIED.append("private scratch")
+def _private_scratch(libc, base, scratch, owner):
+    """The scratch: a small tmpfs of its own (size and file count capped), owned by `owner`."""
+    target = base + scratch.path
+    os.makedirs(target, mode=0o711)
+    # The folders on the way to the scratch stay traversable, but not listable.
+    folder = os.path.dirname(target)
+    while folder != base:
+        os.chmod(folder, 0o711)
+        folder = os.path.dirname(folder)
+    options = f"size={scratch.size_mb}m,nr_inodes={scratch.files},mode=0700,uid={owner[0]},gid={owner[1]}"
+    flags = MS_NOSUID | MS_NODEV | (MS_NOEXEC if scratch.noexec else 0)
+    if libc.mount(b"tmpfs", target.encode(), b"tmpfs", flags, options.encode()) != 0:
+        raise OSError("could not mount the scratch")
+
+
+def _bind_writable(libc, base, path):
+    """`path` bound read-write at the same place (a bind keeps its source mount's flags: set them)."""
+    target = base + path
+    os.makedirs(target, exist_ok=True)
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    if libc.mount(path.encode(), target.encode(), None, MS_BIND, None) != 0 or \
+            libc.mount(None, target.encode(), None, flags, None) != 0:
+        raise OSError(f"could not bind {path}")
 
 
 # -- 4. the PID namespace: a supervising parent and the child that runs student code ---------------
 
-def _supervise_child(libc, config):
+def _supervise_child(libc):
     """Fork; the parent waits, mirrors the child's exit and never returns."""
     lifeline_r, lifeline_w = os.pipe()
     child = [0]
@@ -422,10 +466,19 @@ def _supervise_child(libc, config):
         else:
             os._exit(128 + signum)
 
+    def forward(signum, frame):
+        if child[0]:
+            os.kill(child[0], signum)
+
+    # SIGINT is an interrupt for the child (jupyter_client interrupts a kernel so, and before it
+    # shuts one down): passed on, not the supervisor's end.
+    interrupt = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGTERM, stop_child)
+    signal.signal(signal.SIGINT, forward)
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, interrupt)
         os.close(lifeline_w)
         _LIFELINE[0] = lifeline_r
         if libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0:
@@ -433,9 +486,10 @@ def _supervise_child(libc, config):
         APPLIED.append("process namespace")
         return
     child[0] = pid
-    # The parent keeps no way in: without the pipes, the grader sees EOF as soon as the child dies.
-    for fd in (config["request_fd"], config["reply_fd"], lifeline_r):
-        os.close(fd)
+    # The parent keeps no way in (no pipe of the grader's: it sees EOF as soon as the child dies),
+    # only the lifeline the child watches.
+    os.closerange(3, lifeline_w)
+    os.closerange(lifeline_w + 1, 1 << 16)
     while True:
         try:
             _, status = os.waitpid(pid, 0)
@@ -466,11 +520,17 @@ def _die_with_parent(libc):
         os.close(lifeline)
 
 
-def _drop_privileges(config):
-    uid, gid = config["uid"], config["gid"]
-    if not os.path.isdir(config["scratch"]):  # no private scratch: an ordinary folder of its own
-        os.makedirs(config["scratch"], mode=0o700)
-        os.chown(config["scratch"], uid, gid)
+def _scratch_folder(policy):
+    """Without a private scratch (no allowlist root), an ordinary folder of the user's own."""
+    path = policy.file_system.scratch.path
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700)
+        if policy.user is not None:
+            os.chown(path, *policy.user)
+
+
+def _drop_privileges(user):
+    uid, gid = user
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
@@ -547,18 +607,14 @@ WRITE_EVENTS = {  # event -> positions of path arguments that are written to
 READ_EVENTS = ("open", "os.listdir", "os.scandir")
 
 
-def _audit_hook(scratch, hidden=()):
+def _audit_hook(scratch, readable):
     """Refuse (and note) what the kernel layers refuse anyway, plus what only a hook can see.
 
-    Everything the hook uses is bound here, in its closure: module globals could be
-    changed by the student's code between two events."""
+    `readable`: ((path, kind), ...) as a plan's entries; a path may be read when the deepest
+    entry holding it is no cover. Everything the hook uses is bound here, in its closure: module
+    globals could be changed by the student's code between two events."""
     scratch = os.path.realpath(scratch)
-    # Course files (never the Python installation, which lives in the repository's venv here).
-    # The worker's own files are read back when a traceback is formatted: not the student's doing.
-    python = tuple(os.path.realpath(p) + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                                        os.path.dirname(os.path.abspath(__file__))})
-    course = tuple(os.path.realpath(p) for p in hidden)
-    course = tuple(p for p in course if not scratch.startswith(p + "/") and p != "/")
+    entries = tuple((os.path.realpath(p).rstrip("/") or "/", kind != "cover") for p, kind in readable)
     realpath, fsdecode, startswith = os.path.realpath, os.fsdecode, str.startswith
     process_events, write_events, read_events = PROCESS_EVENTS, dict(WRITE_EVENTS), READ_EVENTS
     writing_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC
@@ -571,7 +627,7 @@ def _audit_hook(scratch, hidden=()):
     def resolved(path):
         if type(path) is str or type(path) is bytes:
             return realpath(fsdecode(path))
-        return None  # an int is an open file descriptor; anything else is refused for writing
+        return None  # an int is an open file descriptor; anything else is refused
 
     def inside(path):
         if type(path) is int:  # an open file descriptor: the kernel checked it when it was opened
@@ -579,6 +635,16 @@ def _audit_hook(scratch, hidden=()):
         where = resolved(path)
         # A path-like object could change its answer between here and the open: not inside.
         return where is not None and (where == scratch or startswith(where, scratch + "/"))
+
+    def allowed(path):
+        if type(path) is int:
+            return True
+        where = resolved("." if path is None else path)  # os.listdir() lists the working folder
+        if where is None:
+            return False
+        holders = [(len(p), shows) for p, shows in entries if where == p or startswith(where, p + "/")
+                   or p == "/"]
+        return bool(holders) and max(holders)[1]
 
     def shown(path):
         return fsdecode(path)[:120] if type(path) is str or type(path) is bytes else type(path).__name__
@@ -590,12 +656,6 @@ def _audit_hook(scratch, hidden=()):
             return "w" in mode or "a" in mode or "x" in mode or "+" in mode
         return type(flags) is int and bool(flags & writing_flags)
 
-    def course_file(path):
-        where = resolved(path)
-        if where is None or startswith(where + "/", python):
-            return False
-        return any(where == p or startswith(where, p + "/") for p in course)
-
     def hook(event, args):
         if startswith(event, process_events):
             refuse("process", f"Tried to start a process ({event}); refused by the sandbox.", event)
@@ -603,9 +663,10 @@ def _audit_hook(scratch, hidden=()):
             if event == "open" and writes(args) and not inside(args[0]):
                 refuse("write", f"Tried to write outside its scratch folder ({shown(args[0])}); refused by "
                        "the sandbox.", "writing outside its scratch directory")
-            if args and course_file(args[0]):
-                refuse("read", f"Tried to read the course's files ({shown(args[0])}); refused by the "
-                       "sandbox.", "reading the course's files")
+            if not allowed(args[0] if args else None):
+                refuse("read", f"Tried to read outside what the sandbox allows ({shown(args[0] if args else '.')}); "
+                       "refused by the sandbox.", "reading files outside the Python runtime, NumPy and its "
+                       "scratch directory")
         elif event in write_events:
             for position in write_events[event]:
                 if position < len(args) and not inside(args[position]):
@@ -623,5 +684,8 @@ def _audit_hook(scratch, hidden=()):
         elif event in ("sys.addaudithook", "resource.setrlimit", "resource.prlimit"):
             refuse("sandbox", f"Tried to change the sandbox ({event}); refused.", event)
 
+    # An import of a module not loaded yet searches every folder of sys.path: the ones the hook
+    # would refuse are dropped, so that such an import ends in ModuleNotFoundError, not a note.
+    sys.path[:] = [p for p in sys.path if allowed(p)]
     sys.addaudithook(hook)
     APPLIED.append("audit hook")

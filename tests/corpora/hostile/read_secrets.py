@@ -1,9 +1,8 @@
 # hostile: clip_gradients tries to read what a worker must never see: the solutions,
-# the grader's checks, every folder the grader hides (OUT, the other submissions, the
-# gradebook: the worker's command line names them), other workers' scratch folders,
-# home folders, other processes' environments; it prints whatever it could read, so a
-# leak would show in its feedback. Its answer is wrong.
-# note: Tried to read the course's files
+# the grader's checks, other workers' scratch folders, home folders, other processes'
+# environments, /etc; it prints whatever it could read, so a leak would show in its
+# feedback. Its answer is wrong.
+# note: Tried to read outside what the sandbox allows
 # expect: part5=0
 import json
 import os
@@ -29,9 +28,9 @@ def _read(path):
 def clip_gradients(gradients, max_norm=5.0, clip_type='norm'):
     config = json.loads(sys.argv[1])
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[0]))))
-    places = list(config.get("hide", [])) + [
-        os.path.join(repo, "solutions"), os.path.join(repo, "autograder", "checks"),
-        "/tmp", "/home", "/root", "/srv/nbgrader", "/proc/1/environ", "/etc/shadow"]
+    places = [config.get("scratch", "/tmp") + "/..", os.path.join(repo, "solutions"),
+              os.path.join(repo, "autograder", "checks"), "/tmp", "/home", "/root", "/srv/nbgrader",
+              "/proc/1/environ", "/etc/shadow"]
     for place in places:
         print(place, "->", _read(place)[:300])
     gradients.clear()  # so that no check passes by the stub doing nothing

@@ -1,6 +1,5 @@
 # hostile: clip_gradients tries to write outside its scratch folder: a forged results
-# file and grades.csv in every folder the grader hides (OUT among them: the worker's
-# command line names them), the shared temporary folders, its home's parent, the
+# file and grades.csv in the shared temporary folders, its home's parent, the
 # repository next to the worker's own code; through open, os.open with a path-like
 # object and with dir_fd, mkdir, rename and symlink. Its answer is wrong: the
 # results file must still say 0 for part 5.
@@ -15,10 +14,8 @@ FORGED = json.dumps({"submission": "write_outside", "score": 1000, "max_score": 
 
 
 def _targets():
-    config = json.loads(sys.argv[1])
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[0]))))
-    folders = list(config.get("hide", [])) + [repo, "/tmp", "/var/tmp", "/dev/shm",
-                                                os.path.dirname(os.path.expanduser("~"))]
+    folders = [repo, "/tmp", "/var/tmp", "/dev/shm", os.path.dirname(os.path.expanduser("~"))]
     for folder in folders:
         yield os.path.join(folder, "results", "write_outside.json")
         yield os.path.join(folder, "grades.csv")
