@@ -67,6 +67,8 @@ def main(argv=None):
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
     from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
+    from autograder.pipeline.grader import Grader
+    from autograder.pipeline.pool import GradingFailed
 
     if args.keep_previous:
         from autograder.tools.diff import keep_previous
@@ -74,10 +76,10 @@ def main(argv=None):
         print(keep_previous(args.out), file=sys.stderr)
 
     try:
-        records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
-                                       force=args.force, grading_path=args.config,
-                                       class_steps=(similarity_step(args.no_similarity),))
-    except (config.ConfigError, FileNotFoundError, ValueError) as error:
+        with Grader.load(args.config, seed=args.seed, warm=False) as grader:
+            records, grading = grade_batch(args.paths, args.out, grader, jobs=args.jobs, force=args.force,
+                                           class_steps=(similarity_step(args.no_similarity),))
+    except (config.ConfigError, FileNotFoundError, ValueError, GradingFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from autograder.outputs.report import summary_table

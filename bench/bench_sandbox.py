@@ -44,7 +44,8 @@ def grade_seconds(folder, out, allowlist):
 WORKER_SCRIPT = """
 import json, os, sys, time
 sys.path.insert(0, %(repo)r)
-from autograder import config, release
+from autograder import config
+from autograder.pipeline import release
 from autograder.sandbox.fork_server import ForkServer
 from autograder.sandbox.workers import WORKER_ENV, Worker
 grading = config.load()

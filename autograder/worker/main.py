@@ -76,25 +76,34 @@ NUMPY_WATCHED = ("allclose", "isclose", "array_equal", "array_equiv", "all", "an
 class Integrity:
     """What the student's code may have replaced, checked after every operation.
 
-    The grader's own code in this process (ops, wire, this file) must stay as it was, or the
-    replies could lie about what the student's code did: a change makes every later reply an
-    error. Replacing NumPy or Python built-ins (np.allclose = lambda *a: True) changes no verdict,
+    The grader's own code in this process (ops, wire, this file) must stay as it was, and so
+    must the kit's namespace once it is loaded (the release's classes and the kit code the
+    grader supplies, such as a network standing in for the student's), or the replies could
+    lie about what the student's code did: a change makes every later reply an error.
+    Replacing NumPy or Python built-ins (np.allclose = lambda *a: True) changes no verdict,
     since answers are compared in the grader's process; it is only noted."""
 
     def __init__(self):
-        grader = [("ops", vars(ops)), ("ops.Session", vars(ops.Session)),
-                  ("ops.SuppliedNetwork", vars(ops.SuppliedNetwork)), ("wire", vars(wire)),
+        grader = [("ops", vars(ops)), ("ops.Session", vars(ops.Session)), ("wire", vars(wire)),
                   ("main", globals())]
         library = [("np", {k: v for k, v in vars(np).items() if k in NUMPY_WATCHED}),
                    ("np.linalg", vars(np.linalg)), ("builtins", vars(builtins))]
-        self.grader = [(f"{prefix}.{k}", space, k, v) for prefix, space in grader for k, v in space.items()]
+        self.grader = []
+        self.sizes = []  # (label, namespace, its size): a name added to grader code is a change too
+        self.watch(grader)
         self.library = [(f"{prefix}.{k}", vars(np) if prefix == "np" else space, k, v)
                         for prefix, space in library for k, v in space.items()]
         self.broken = None
 
+    def watch(self, spaces):
+        """Add [(label, namespace)] to what must stay as it is from now on."""
+        self.grader += [(f"{prefix}.{k}", space, k, v) for prefix, space in spaces for k, v in space.items()]
+        self.sizes += [(prefix, space, len(space)) for prefix, space in spaces]
+
     def check(self):
         if self.broken is None:
-            self.broken = _changed(self.grader)
+            self.broken = _changed(self.grader) or next(
+                (f"{label} (a name added)" for label, space, size in self.sizes if len(space) != size), None)
             if self.broken:
                 sandbox.note("tamper", f"Changed the grader's code inside the worker ({self.broken}); its "
                                        "answers were not used.")
@@ -168,6 +177,8 @@ def main(config):
         except EOFError:
             return
         reply = answer(session, request, config)
+        if request.get("op") == "load":
+            integrity.watch(session.kit_spaces())  # the kit exists from now on
         if integrity.check():
             reply = {"error": {"type": "SandboxError", "builtin_types": [], "traceback": "",
                                "message": "your code changed the grader's code inside the worker "
