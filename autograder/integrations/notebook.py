@@ -14,6 +14,9 @@ their points come from grading the submitted file outside it
 with NBGRADER_EXECUTION set to "autograde", the notebook file in the working directory is
 graded instead of the history, through the very steps `make grade` uses. Nothing here
 writes to stderr: nbgrader gives 0 points to a test cell with any stderr output.
+
+Each call grades with a Grader of its own (not warm: its one or two workers start when
+needed; no plots), so nothing is kept between calls: a cell run again is graded again.
 """
 import contextlib
 import io
@@ -156,8 +159,11 @@ def _grade_part(grader, part, hidden):
     graded = grader.grade(_graded_statements(grader), parts=[part], missing_text=missing, hidden=hidden)
     outcomes = {o.name: o for o in graded.outcomes}
     points = grading.parts[part].checks
-    rows = [Row(c.name, outcomes[c.name].status, points[c.name] if outcomes[c.name].passed else 0, points[c.name],
-                outcomes[c.name].feedback, c.hidden) for c in chosen]
+    rows = []
+    for c in chosen:
+        outcome = outcomes[c.name]
+        rows.append(Row(c.name, outcome.status, points[c.name] if outcome.passed else 0, points[c.name],
+                        outcome.feedback, c.hidden))
     skipped = [row.name for row in rows if not row.status.ran_to_the_end]
     score = round(sum(row.earned for row in rows), 6)
     return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows,

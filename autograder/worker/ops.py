@@ -17,6 +17,8 @@ import os
 import sys
 import traceback
 
+import numpy as np
+
 
 def _manifest():
     """autograder/parts.py, read by path: the worker runs as a script, outside the package,
@@ -124,9 +126,9 @@ class Session:
         """The stub's class (graded_class) built with copies of `init` and given copies of
         `attributes`; then each of `calls` ({"method", "args", "kwargs", "objects"}) on it, in
         order. Returns each call's result and arguments after it, and the attributes in `read`."""
-        instance = self.graded_class(stub)(*copy.deepcopy(list(init)))
+        instance = self.graded_class(stub)(*_copied(list(init)))
         for name, value in dict(attributes).items():
-            setattr(instance, name, copy.deepcopy(value))
+            setattr(instance, name, _copied(value))
         answers = []
         for request in calls:
             given, named, built = self._arguments(request["args"], request.get("kwargs"), request.get("objects"))
@@ -137,14 +139,30 @@ class Session:
     def _arguments(self, args, kwargs, objects):
         """Copies of the arguments, with the kit objects built in their places; and
         {position: (object, attributes to read back)}."""
-        given, named = copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs or {}))
+        given, named = _copied(list(args)), _copied(dict(kwargs or {}))
         built = {}
         for position, spec in dict(objects or {}).items():
-            made = self.kit[spec["name"]](*copy.deepcopy(list(spec.get("args", ()))),
-                                          **copy.deepcopy(dict(spec.get("kwargs") or {})))
+            # The request was decoded for this call alone: the kit object may keep its arguments.
+            made = self.kit[spec["name"]](*spec.get("args", ()), **dict(spec.get("kwargs") or {}))
             built[position] = (made, list(spec.get("read", ())))
             given[position] = made
         return given, named, built
+
+
+def _copied(value):
+    """A copy of plain data as the wire decodes it (arrays copied, containers rebuilt; numbers and
+    strings are immutable), cheaper than copy.deepcopy for the same result."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return value.copy()
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind is tuple:
+        return tuple(_copied(item) for item in value)
+    return value if value is None or kind in (bool, int, float, str) or isinstance(value, np.generic) \
+        else copy.deepcopy(value)
 
 
 def _after(given, built):
