@@ -16,7 +16,7 @@ from autograder.sandbox.workers import WorkerCrashed
 if TYPE_CHECKING:  # annotations only
     from autograder.sandbox.workers import Worker
 
-ANSWER_KEYS = ("result", "args_after", "kwargs_after")
+ANSWER_KEYS = ("result", "args_after", "kwargs_after", "same")
 
 
 class MalformedReply(WorkerCrashed):
@@ -44,13 +44,21 @@ class Student:
     def _call(self, op: str, **args) -> object:
         return self._worker.call(op, self._timeout, **args)
 
-    def _answer(self, value, count):
-        """`value` if it is a call's answer for `count` arguments, else MalformedReply: a reply is
-        the student's process talking (it can forge one), so its shape is checked before use."""
+    def _answer(self, value, sent):
+        """A call's answer for the arguments `sent`, with the ones the call left as they were put
+        back in their places (the worker leaves them out: "same"); MalformedReply for a reply of
+        another shape: a reply is the student's process talking (it can forge one)."""
+        count = len(sent)
         if (type(value) is not dict or any(key not in value for key in ANSWER_KEYS)
                 or type(value["args_after"]) is not list or len(value["args_after"]) != count
-                or type(value["kwargs_after"]) is not dict):
+                or type(value["kwargs_after"]) is not dict or type(value["same"]) is not list
+                or any(type(i) is not int or not 0 <= i < count or isinstance(sent[i], KitObject)
+                       for i in value["same"])):
             raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
+        after = value["args_after"]
+        for i in value["same"]:
+            after[i] = sent[i]
+        del value["same"]
         return value
 
     def call(self, stub: str, *args, **kwargs) -> dict:
@@ -59,8 +67,7 @@ class Student:
         Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after
         the call}; a KitObject argument comes back as {attribute: value} of what it names in `read`."""
         plain, objects = _split(args)
-        return self._answer(self._call("call", stub=stub, args=plain, kwargs=dict(kwargs), objects=objects),
-                            len(plain))
+        return self._answer(self._call("call", stub=stub, args=plain, kwargs=dict(kwargs), objects=objects), args)
 
     def call_method(self, stub: str, init: tuple = (), attributes: Optional[dict] = None, calls: tuple = (),
                     read: tuple = ()) -> dict:
@@ -75,13 +82,14 @@ class Student:
         for method, args, kwargs in calls:
             plain, objects = _split(args)
             encoded.append({"method": method, "args": plain, "kwargs": dict(kwargs or {}), "objects": objects})
+        calls = list(calls)
         out = self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
                          calls=encoded, read=list(read))
         if (type(out) is not dict or type(out.get("calls")) is not list or len(out["calls"]) != len(encoded)
                 or type(out.get("read")) is not dict or any(name not in out["read"] for name in read)):
             raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
-        for answer, request in zip(out["calls"], encoded):
-            self._answer(answer, len(request["args"]))
+        for answer, (_, args, _) in zip(out["calls"], calls):
+            self._answer(answer, tuple(args))
         return out
 
 

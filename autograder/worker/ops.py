@@ -120,7 +120,7 @@ class Session:
         objects: {position in args: {"name", "args", "kwargs", "read"}}, kit objects to build."""
         given, named, built = self._arguments(args, kwargs, objects)
         result = self.student_stub(stub)(*given, **named)
-        return {"result": result, "args_after": _after(given, built), "kwargs_after": named}
+        return {"result": result, **_after(given, built, args), "kwargs_after": named}
 
     def call_method(self, stub, init, attributes, calls, read=()):
         """The stub's class (graded_class) built with copies of `init` and given copies of
@@ -133,7 +133,7 @@ class Session:
         for request in calls:
             given, named, built = self._arguments(request["args"], request.get("kwargs"), request.get("objects"))
             result = getattr(instance, request["method"])(*given, **named)
-            answers.append({"result": result, "args_after": _after(given, built), "kwargs_after": named})
+            answers.append({"result": result, **_after(given, built, request["args"]), "kwargs_after": named})
         return {"calls": answers, "read": {name: getattr(instance, name, None) for name in read}}
 
     def _arguments(self, args, kwargs, objects):
@@ -165,10 +165,36 @@ def _copied(value):
         else copy.deepcopy(value)
 
 
-def _after(given, built):
-    """The arguments after a call, each kit object replaced by the attributes to read from it."""
-    return [{name: getattr(built[i][0], name, None) for name in built[i][1]} if i in built else value
-            for i, value in enumerate(given)]
+def _after(given, built, sent):
+    """{"args_after": the arguments after a call, each kit object replaced by the attributes to
+    read from it; "same": the positions of the arguments the call left as they were sent}, which
+    come back as None: the grader has them already, and sending them back costs more than
+    comparing them here."""
+    after, same = [], []
+    for i, value in enumerate(given):
+        if i in built:
+            after.append({name: getattr(built[i][0], name, None) for name in built[i][1]})
+        elif _unchanged(value, sent[i]):
+            after.append(None)
+            same.append(i)
+        else:
+            after.append(value)
+    return {"args_after": after, "same": same}
+
+
+def _unchanged(after, before):
+    """True when `after` is `before` as plain data: same types, shapes, dtypes, keys in the same
+    order, and equal values (a NaN counts as changed: it is sent back, which is always right)."""
+    kind = type(before)
+    if type(after) is not kind:
+        return False
+    if kind is np.ndarray:
+        return after.shape == before.shape and after.dtype == before.dtype and bool(np.array_equal(after, before))
+    if kind is dict:
+        return list(after) == list(before) and all(_unchanged(after[k], before[k]) for k in before)
+    if kind is list or kind is tuple:
+        return len(after) == len(before) and all(_unchanged(a, b) for a, b in zip(after, before))
+    return kind in (type(None), bool, int, float, str) and after == before
 
 
 def _run_statement(statement, namespace, unavailable):

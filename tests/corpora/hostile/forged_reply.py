@@ -28,7 +28,7 @@ def clip_gradients(gradients, max_norm=5.0, clip_type='norm'):
     sent = dict((key, value) for key, value in request.get("args", {}).get("__dict__", []))
     body = json.dumps({"ok": {"__dict__": [["result", {"__tuple__": [{"__dict__": []}, {"__dict__": []}]}],
                                            ["args_after", sent.get("args", [])],
-                                           ["kwargs_after", {"__dict__": []}]]},
+                                           ["kwargs_after", {"__dict__": []}], ["same", []]]},
                        "seq": request.get("seq"), "notes": []}).encode()
     try:
         os.write(config["reply_fd"], struct.pack(">Q", len(body)) + body)
