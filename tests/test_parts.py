@@ -2,6 +2,7 @@
 import ast
 import importlib
 import io
+import json
 import re
 import sys
 import tokenize
@@ -234,3 +235,17 @@ def test_a_part_name_in_code_is_found_and_one_in_prose_is_not(tmp_path):
                       'def f():\n    """backward_propagation"""\n    return "see part9 and part66"\n')
     found = [entry.split(": ")[1] for entry in part_names_in_code([sample])]
     assert found == ["clip_gradients", "part5", "part9"]
+
+
+def test_the_kits_statements_reach_the_worker_compiled_and_a_garbled_code_falls_back_to_the_source(monkeypatch):
+    from autograder.pipeline.grader import Grader
+    from autograder.worker import wire
+
+    kit = Grader.load(warm=False).kit
+    sent = wire.decode(json.loads(json.dumps(wire.encode(kit))))  # as a worker receives them
+    compiled = [compile(s["source"], f"<cell {s['cell']}>", "exec") for s in sent]
+    with monkeypatch.context() as patched:
+        patched.setattr(wire, "compile", lambda *args: pytest.fail("compiled in the worker"), raising=False)
+        assert [wire.code_of(s).co_code for s in sent] == [c.co_code for c in compiled]
+    garbled = dict(sent[0], code=["not base64!"])
+    assert wire.code_of(garbled).co_code == compiled[0].co_code

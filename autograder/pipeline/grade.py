@@ -228,7 +228,9 @@ def charts(parts, student, memo):
         except (StudentError, StubMissing, WorkerProblem):
             continue  # that stub raised or hung: its part has no plot, the other parts keep their own
         if chart is not None:
-            found[f"probe.{part.id}"] = dataclasses.asdict(chart)  # plain JSON, stored in OUT/state/
+            # Plain JSON, stored in OUT/state/: the chart's fields as they are (asdict would deep-copy
+            # every number of them for nothing: the probe made them for this submission).
+            found[f"probe.{part.id}"] = {f.name: getattr(chart, f.name) for f in dataclasses.fields(chart)}
     return found
 
 

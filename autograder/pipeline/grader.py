@@ -24,6 +24,7 @@ from autograder.outcomes import Graded
 from autograder.pipeline import release
 from autograder.pipeline.grade import Run, WorkerSupply
 from autograder.references import Memo, tensorflow
+from autograder.worker import wire
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,8 +62,9 @@ class Grader:
         if seed is not None:
             settings = dataclasses.replace(settings, seed=seed)
         cells = release.cells(settings)
-        kit = release.definitions(cells) + [{"cell": f"kit code of {part.id}", "line": 1, "source": part.kit_code}
-                                            for part in parts if part.kit_code]
+        statements = release.definitions(cells) + [{"cell": f"kit code of {part.id}", "line": 1,
+                                                    "source": part.kit_code} for part in parts if part.kit_code]
+        kit = [wire.with_code(statement) for statement in statements]  # compiled here once, not per worker
         return cls(Origin(str(path), seed, plots), settings, parts, cells, kit, warm)
 
     @property

@@ -16,7 +16,7 @@ from autograder.sandbox.workers import WorkerCrashed
 if TYPE_CHECKING:  # annotations only
     from autograder.sandbox.workers import Worker
 
-ANSWER_KEYS = ("result", "args_after", "kwargs_after", "same")
+ANSWER_KEYS = ("result", "args_after", "kwargs_after")
 
 
 class MalformedReply(WorkerCrashed):
@@ -49,16 +49,18 @@ class Student:
         back in their places (the worker leaves them out: "same"); MalformedReply for a reply of
         another shape: a reply is the student's process talking (it can forge one)."""
         count = len(sent)
-        if (type(value) is not dict or any(key not in value for key in ANSWER_KEYS)
-                or type(value["args_after"]) is not list or len(value["args_after"]) != count
-                or type(value["kwargs_after"]) is not dict or type(value["same"]) is not list
-                or any(type(i) is not int or not 0 <= i < count or isinstance(sent[i], KitObject)
-                       for i in value["same"])):
+        if type(value) is not dict:
+            raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
+        value.setdefault("kwargs_after", {})  # left out when empty, as "same" is
+        same = value.pop("same", [])
+        if (any(key not in value for key in ANSWER_KEYS) or type(value["args_after"]) is not list
+                or len(value["args_after"]) != count or type(value["kwargs_after"]) is not dict
+                or type(same) is not list
+                or any(type(i) is not int or not 0 <= i < count or isinstance(sent[i], KitObject) for i in same)):
             raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
         after = value["args_after"]
-        for i in value["same"]:
+        for i in same:
             after[i] = sent[i]
-        del value["same"]
         return value
 
     def call(self, stub: str, *args, **kwargs) -> dict:
@@ -67,7 +69,7 @@ class Student:
         Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after
         the call}; a KitObject argument comes back as {attribute: value} of what it names in `read`."""
         plain, objects = _split(args)
-        return self._answer(self._call("call", stub=stub, args=plain, kwargs=dict(kwargs), objects=objects), args)
+        return self._answer(self._call("call", stub=stub, **_request(plain, kwargs, objects)), args)
 
     def call_method(self, stub: str, init: tuple = (), attributes: Optional[dict] = None, calls: tuple = (),
                     read: tuple = ()) -> dict:
@@ -81,7 +83,7 @@ class Student:
         encoded = []
         for method, args, kwargs in calls:
             plain, objects = _split(args)
-            encoded.append({"method": method, "args": plain, "kwargs": dict(kwargs or {}), "objects": objects})
+            encoded.append({"method": method, **_request(plain, kwargs, objects)})
         calls = list(calls)
         out = self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
                          calls=encoded, read=list(read))
@@ -91,6 +93,16 @@ class Student:
         for answer, (_, args, _) in zip(out["calls"], calls):
             self._answer(answer, tuple(args))
         return out
+
+
+def _request(plain, kwargs, objects):
+    """A call's arguments as the worker takes them; empty parts are left out (less to send)."""
+    request = {"args": plain}
+    if kwargs:
+        request["kwargs"] = dict(kwargs)
+    if objects:
+        request["objects"] = objects
+    return request
 
 
 def _split(args):

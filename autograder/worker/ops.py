@@ -19,6 +19,8 @@ import traceback
 
 import numpy as np
 
+import wire  # the worker's directory is on sys.path (main.py puts it there)
+
 
 def _manifest():
     """autograder/parts.py, read by path: the worker runs as a script, outside the package,
@@ -59,7 +61,7 @@ class Session:
         Returns the student's statement errors and which stubs exist.
         """
         for statement in kit:
-            _run_statement(statement, self.kit, set())
+            _run_statement(statement, self.kit, set(), kit=True)
         unavailable = set()  # names the student's failed imports would have bound
         errors = [e for e in (_run_statement(s, self.student, unavailable) for s in student) if e]
         return {"errors": errors, "stubs": {name: self._has_stub(name) for name in STUBS},
@@ -120,7 +122,7 @@ class Session:
         objects: {position in args: {"name", "args", "kwargs", "read"}}, kit objects to build."""
         given, named, built = self._arguments(args, kwargs, objects)
         result = self.student_stub(stub)(*given, **named)
-        return {"result": result, **_after(given, built, args), "kwargs_after": named}
+        return {"result": result, **_after(given, built, args, named)}
 
     def call_method(self, stub, init, attributes, calls, read=()):
         """The stub's class (graded_class) built with copies of `init` and given copies of
@@ -133,7 +135,7 @@ class Session:
         for request in calls:
             given, named, built = self._arguments(request["args"], request.get("kwargs"), request.get("objects"))
             result = getattr(instance, request["method"])(*given, **named)
-            answers.append({"result": result, **_after(given, built, request["args"]), "kwargs_after": named})
+            answers.append({"result": result, **_after(given, built, request["args"], named)})
         return {"calls": answers, "read": {name: getattr(instance, name, None) for name in read}}
 
     def _arguments(self, args, kwargs, objects):
@@ -155,21 +157,23 @@ def _copied(value):
     kind = type(value)
     if kind is np.ndarray:
         return value.copy()
+    # Arrays inline: most values are dicts and lists of arrays, and a call per item costs more.
     if kind is dict:
-        return {key: _copied(item) for key, item in value.items()}
+        return {key: item.copy() if type(item) is np.ndarray else _copied(item) for key, item in value.items()}
     if kind is list:
-        return [_copied(item) for item in value]
+        return [item.copy() if type(item) is np.ndarray else _copied(item) for item in value]
     if kind is tuple:
         return tuple(_copied(item) for item in value)
     return value if value is None or kind in (bool, int, float, str) or isinstance(value, np.generic) \
         else copy.deepcopy(value)
 
 
-def _after(given, built, sent):
+def _after(given, built, sent, named):
     """{"args_after": the arguments after a call, each kit object replaced by the attributes to
     read from it; "same": the positions of the arguments the call left as they were sent}, which
     come back as None: the grader has them already, and sending them back costs more than
-    comparing them here."""
+    comparing them here; "kwargs_after": the keyword arguments after the call}. Empty parts are
+    left out (the grader's Student fills them in)."""
     after, same = [], []
     for i, value in enumerate(given):
         if i in built:
@@ -179,7 +183,12 @@ def _after(given, built, sent):
             same.append(i)
         else:
             after.append(value)
-    return {"args_after": after, "same": same}
+    answer = {"args_after": after}
+    if same:
+        answer["same"] = same
+    if named:
+        answer["kwargs_after"] = named
+    return answer
 
 
 def _unchanged(after, before):
@@ -197,9 +206,10 @@ def _unchanged(after, before):
     return kind in (type(None), bool, int, float, str) and after == before
 
 
-def _run_statement(statement, namespace, unavailable):
+def _run_statement(statement, namespace, unavailable, kit=False):
     try:
-        code = compile(statement["source"], f"<cell {statement['cell']}>", "exec")
+        # The kit's statements come compiled by the grader (wire.with_code); a student's never do.
+        code = wire.code_of(statement) if kit else compile(statement["source"], f"<cell {statement['cell']}>", "exec")
         exec(code, namespace)
         return None
     except ImportError as error:
