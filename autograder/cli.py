@@ -67,18 +67,19 @@ def main(argv=None):
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
     from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
+    from autograder.pipeline.grader import Grader
+    from autograder.pipeline.pool import GradingFailed
 
     try:
-        if args.keep_previous:
-            from autograder.checks import all_checks
-            from autograder.tools.diff import keep_previous
+        # Loading the Grader validates grading.toml: a broken one is one line, and nothing is copied.
+        with Grader.load(args.config, seed=args.seed, warm=False) as grader:
+            if args.keep_previous:
+                from autograder.tools.diff import keep_previous
 
-            config.load(args.config, registry=all_checks())  # a broken grading.toml is one line, and copies nothing
-            print(keep_previous(args.out), file=sys.stderr)
-        records, grading = grade_batch(args.paths, args.out, jobs=args.jobs, seed=args.seed,
-                                       force=args.force, grading_path=args.config,
-                                       class_steps=(similarity_step(args.no_similarity),))
-    except (config.ConfigError, FileNotFoundError, ValueError) as error:
+                print(keep_previous(args.out), file=sys.stderr)
+            records, grading = grade_batch(args.paths, args.out, grader, jobs=args.jobs, force=args.force,
+                                           class_steps=(similarity_step(args.no_similarity),))
+    except (config.ConfigError, FileNotFoundError, ValueError, GradingFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from autograder.outputs.report import summary_table

@@ -3,10 +3,13 @@
 A failed check names the mistake it recognised (a short id, stored in
 OUT/state/<id>.json and counted in report.html). The ids that any part can
 produce are the named constants below; the ids of a part's known mistakes
-are the keys of its references module's MISTAKES tables, whose values are
-the hint a student reads. `describe` gives the class report one line for
-any of them. tests/test_checks.py shows that every id the corpora produce
-is described here or in a references module.
+are the keys of its references module's MISTAKES table, whose values are
+the hint a student reads. This module and those tables are the one
+catalogue; `describe` gives the class report one line for any of them.
+tests/test_checks.py shows that every id the corpora produce is described
+here or in a references module. A check that timed out, crashed, did not
+run or met a grader error carries no mistake: that is its status
+(autograder/outcomes.py).
 
 Plain Python (no NumPy): every layer may import it.
 """
@@ -25,10 +28,6 @@ WRONG_VALUES = "wrong_values"  # values differ and no known mistake explains how
 
 # -- produced by the grading step itself (pipeline/grade.py) --------------------------------------
 RAISED = "raised"              # the stub raised an exception (NotImplementedError included)
-SKIPPED = "skipped"            # the check could not run (stub missing, time budget used up)
-TIMEOUT = "timeout"            # a call did not finish in time
-CRASH = "crash"                # the worker process died in the call
-GRADER_ERROR = "grader_error"  # the grader failed: not the student's fault
 
 GENERIC = {
     MISSING: "returned None",
@@ -42,7 +41,6 @@ GENERIC = {
     NOT_FINITE: "inf or NaN in the result",
     WRONG_VALUES: "wrong values, no known pattern",
     RAISED: "the stub raised an exception",
-    SKIPPED: "the check could not run",
 }
 
 # -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
@@ -62,7 +60,7 @@ SPECIFIC = {
     "parameters_changed": "the parameters were changed",
     "shape_mismatch": "gradient shapes do not match the parameters",
     "spectral_norm": "a spectral norm instead of the Frobenius norm",
-    "updates_parameters": "takes a gradient step inside backward_propagation",
+    "updates_parameters": "takes a gradient step inside the backward pass",
     "wrong_key_names": "gradient keys misnamed",
     # part 5: clip_gradients
     "no_clipping": "returns the gradients unclipped",
@@ -76,12 +74,8 @@ SPECIFIC = {
     # part 6: batch_normalize
     "no_normalisation": "the hidden layer is not normalised",
     # part 9: diagnose_gradient_health
-    "backward_on_other_data": "backward_propagation given other data than diagnosed",
+    "backward_on_other_data": "the network's backward pass given other data than diagnosed",
 }
-
-# What the TA, not the student, should look at first.
-FOR_THE_TA = {TIMEOUT: "timed out", CRASH: "worker crashed", GRADER_ERROR: "grader error"}
-
 
 def describe(mistake, known=None):
     """One line for the class report: the generic text, or the start of a known mistake's hint
@@ -90,8 +84,6 @@ def describe(mistake, known=None):
         return GENERIC[mistake]
     if mistake in SPECIFIC:
         return SPECIFIC[mistake]
-    if mistake in FOR_THE_TA:
-        return FOR_THE_TA[mistake]
     hint = (known or {}).get(mistake, "")
     if not hint:
         return mistake.replace("_", " ")

@@ -1,11 +1,13 @@
 """The part manifest: which stub each graded part grades, and where the stub lives.
 
-The one table of graded stubs. The grader (checks/, pipeline/grade.py), the
-worker (worker/ops.py, which reads this file by path: it runs outside the
-package), the plot probes and the tests all read it; tests/test_parts.py
-shows it agrees with the released notebook and grading.toml. Adding a part
-means adding a row here, a [parts.<id>] table in grading.toml, a module in
-checks/ (and one in references/), and the stub in the source notebook.
+The one table of graded stubs, and the only list of parts any tool iterates:
+the loader (checks/__init__.py, which gives each row its checks, mistakes,
+hooks, probe and kit code), the grader, the worker (worker/ops.py, which reads
+this file by path: it runs outside the package), the mutation tool, the
+similarity report and the tests all read it; tests/test_parts.py shows it
+agrees with the released notebook and grading.toml. Adding a part means adding
+a row here, a [parts.<id>] table in grading.toml, a module in checks/ (and one
+in references/), and the stub in the source notebook.
 
 Plain Python only (no NumPy, no TensorFlow): the worker imports it.
 """
@@ -42,4 +44,3 @@ PARTS = (
 )
 
 BY_ID = {part.id: part for part in PARTS}
-BY_STUB = {part.stub: part for part in PARTS}

@@ -1,14 +1,10 @@
-"""Grade source text the way `make grade` does, for tests: real workers, real checks."""
-import dataclasses
+"""Grade source text the way `make grade` does, for tests: a Grader, real workers, real checks."""
 import os
 import re
 from pathlib import Path
 
-from autograder import config
-from autograder.pipeline import release
-from autograder.checks import all_checks
 from autograder.pipeline.extract import extract
-from autograder.pipeline.grade import WorkerSupply, grade
+from autograder.pipeline.grader import Grader
 
 TESTS = Path(__file__).resolve().parent
 CORPORA = TESTS / "corpora"
@@ -20,30 +16,37 @@ def corpus_source(*paths):
     return "\n\n".join(Path(p).read_text() for p in paths)
 
 
-class Harness:
-    def __init__(self):
-        self.checks = all_checks()
-        self.grading = config.load(registry=self.checks)
-        try:
-            self.kit = release.kit_statements(self.grading)
-        except FileNotFoundError:  # before the first `make release`: the reference is a complete kit
-            self.kit = extract([{"index": 0, "source": REFERENCE.read_text()}])[0]
-        self.supply = WorkerSupply(self.grading.limits, hide=())
+def statements(source):
+    found, problems = extract([{"index": 0, "source": source}])
+    assert not problems, problems
+    return found
 
-    def grade(self, source, parts=None, seed=None, max_examples=None):
+
+class Harness:
+    """The session's Grader (`grader`), and one more per other seed a test asks for."""
+
+    def __init__(self):
+        self.grader = Grader.load()
+        self.graded = {}  # path -> outcomes, graded once per test session (see `graded` below)
+        self._seeded = {}
+
+    @property
+    def grading(self):
+        return self.grader.settings
+
+    def grade(self, source, parts=None, seed=None):
         """{(part, check name): Outcome} for `source` graded as one submission."""
-        grading = self.grading
-        if seed is not None:
-            grading = dataclasses.replace(grading, seed=seed)
-        if max_examples is not None:
-            grading = dataclasses.replace(grading, max_examples=max_examples)
-        statements, problems = extract([{"index": 0, "source": source}])
-        assert not problems, problems
-        graded = grade(statements, self.checks, grading, self.kit, self.supply, parts=parts)
+        grader = self.grader
+        if seed is not None and seed != self.grading.seed:
+            if seed not in self._seeded:
+                self._seeded[seed] = Grader.load(seed=seed, warm=False)
+            grader = self._seeded[seed]
+        graded = grader.grade(statements(source), parts=parts)
         return {(o.part, o.name): o for o in graded.outcomes}
 
     def close(self):
-        self.supply.close()
+        for grader in (self.grader, *self._seeded.values()):
+            grader.close()
 
 
 def site_packages():
@@ -58,16 +61,13 @@ def header(path):
     return dict(re.findall(r"^# (part|mistake|named): (\S+)$", Path(path).read_text(), re.MULTILINE))
 
 
-_GRADED = {}
-
-
 def graded(harness, path):
     """All parts' outcomes for the reference overridden by `path` (or the reference itself),
     graded once per test session."""
-    if path not in _GRADED:
+    if path not in harness.graded:
         source = REFERENCE.read_text() if path == REFERENCE else corpus_source(REFERENCE, path)
-        _GRADED[path] = harness.grade(source)
-    return _GRADED[path]
+        harness.graded[path] = harness.grade(source)
+    return harness.graded[path]
 
 
 # Student code that gets around the worker's audit hook (Python code always can): the hook resolves

@@ -7,7 +7,10 @@ import pytest
 from autograder.outputs import class_report
 from autograder import config
 
+from autograder.checks import load_parts
 from test_pages import HOSTILE, make_record
+
+KNOWN = {mistake: hint for part in load_parts() for mistake, hint in part.mistakes.items()}
 
 
 def write_batch(out, batch, timings):
@@ -16,7 +19,7 @@ def write_batch(out, batch, timings):
         (out / "state").mkdir(parents=True, exist_ok=True)
         (out / "state" / f"{sid}.json").write_text(json.dumps({"fingerprint": "f", "mistakes": mistakes}))
     (out / "timings.json").write_text(json.dumps(timings))
-    class_report.write(out, [b[0] for b in batch], [b[1] for b in batch], config.load())
+    class_report.write(out, [b[0] for b in batch], [b[1] for b in batch], config.load(), known=KNOWN)
     return (out / "report.html").read_text()
 
 
@@ -34,11 +37,10 @@ def sample_batch():
         (make_record("bob", failing=one_over_m), "bob",
          {f"part2.{p2[0]}": "missing_1_over_m", f"part2.{p2[1]}": "missing_1_over_m"}),
         (make_record("carol", failing={("part2", p2[0])}), "carol", {f"part2.{p2[0]}": "missing_1_over_m"}),
-        (make_record("dave", failing={("part6", p6[0]), ("part6", p6[1])},
-                     feedback="This check was stopped: your code did not finish within 5 seconds."),
-         "dave", {f"part6.{p6[0]}": "timeout", f"part6.{p6[1]}": "timeout"}),
+        (make_record("dave", failing={("part6", p6[0]), ("part6", p6[1])}, status="timed_out",
+                     feedback="This check was stopped: your code did not finish within 5 seconds."), "dave", {}),
         (make_record("erin", failing={(p, c) for p, part in config.load().parts.items() for c in part.checks},
-                     feedback="Not graded: The file is not valid JSON.",
+                     feedback="Not graded: The file is not valid JSON.", status="skipped",
                      errors=[{"kind": "file", "message": "The file is not valid JSON."}]), "erin", {}),
     ]
 
@@ -78,7 +80,7 @@ def test_named_mistakes_are_counted_over_the_class_apart_from_timeouts_and_excep
     named, others = mistakes.split("Other failures")
     # Each mistake with what it is (autograder/mistakes.py, or the hint of a references MISTAKES table).
     assert "<td>missing_1_over_m</td><td>your gradients are m times too large</td><td class=n>3</td>" in named
-    assert "<td>timeout</td><td>timed out</td><td class=n>2</td>" in others and "timeout" not in named
+    assert "<td>timed_out</td><td>timed out</td><td class=n>2</td>" in others and "timed_out" not in named
     assert f"part2.{checks_of('part2')[0]} (2)" in mistakes
 
 
@@ -112,3 +114,13 @@ def test_a_missing_state_file_or_timings_file_costs_only_those_sections(tmp_path
     html = (tmp_path / "report.html").read_text()
     assert "No timings recorded." in html and "No failed check matched a known mistake." in html
     assert 'href="feedback/alice.html"' in html
+
+
+def test_the_partial_sandbox_warning_is_found_by_the_notes_code_not_its_words(tmp_path):
+    note = "The sandbox was partial (the grader did not run as root): ..."
+    coded = make_record("alice", errors=[{"kind": "sandbox", "code": "partial_sandbox", "message": "whatever"}])
+    worded = make_record("bob", errors=[{"kind": "sandbox", "code": "worker", "message": note}])
+    html = write_batch(tmp_path, [(coded, "alice", {}), (worded, "bob", {})], {})
+    assert 'id="partial-sandbox"' in html and "for 1 of 2 submissions" in html
+    attention = html[html.index('id="attention"'):html.index('id="distributions"')]
+    assert "bob" in attention and "alice" not in attention  # the partial note is said once, at the top

@@ -64,11 +64,14 @@ def test_grading_writes_csv_json_and_feedback_for_every_submission(graded):
 def test_the_results_json_has_exactly_the_documented_schema(graded):
     out, _ = graded
     record = json.loads((out / "results" / "good.json").read_text())
-    assert set(record) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version"}
+    assert set(record) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version",
+                           "format_version"}
+    assert record["format_version"] == 2
     for part in record["parts"].values():
         assert set(part) == {"title", "score", "max_score", "checks"}
         for check in part["checks"]:
-            assert set(check) == {"name", "score", "max_score", "passed", "feedback"}
+            assert set(check) == {"name", "score", "max_score", "passed", "status", "feedback"}
+            assert check["status"] == "passed" and check["passed"]  # the good submission passes everything
     assert record["score"] == record["max_score"]
 
 

@@ -29,15 +29,16 @@ import pytest
 
 from autograder import config
 from autograder.pipeline import release
-from autograder.checks import Check
+from autograder.checks import Check, LoadedPart
 from autograder.config import REPO, Grading, Limits, Part
+from autograder.outcomes import PARTIAL_SANDBOX, Status
+from autograder.parts import BY_ID
 from autograder.pipeline.extract import extract
-from autograder.pipeline.grade import WorkerSupply, grade
-from autograder.sandbox.workers import PARTIAL_SANDBOX
+from autograder.pipeline.grader import Grader, Origin
 from harness import CORPORA, PAST_THE_HOOK, REFERENCE, site_packages
 
 HOSTILE = CORPORA / "hostile"
-HEADER = re.compile(r"^# (hostile|broken|note|expect): ?(.*)$")
+HEADER = re.compile(r"^# (hostile|broken|note|expect|status): ?(.*)$")
 ESCAPE_NAME = "gradlab-hostile-escape.txt"
 PWNED = "PWNED-by-a-student-id"
 KIT = extract([{"index": 0, "source": REFERENCE.read_text()}])[0]
@@ -52,6 +53,7 @@ class Case:
     what: str
     note: str           # the start of the expected note
     expect: dict        # part -> points, "others" -> "full" | "any", or "total" -> points
+    status: dict = dataclasses.field(default_factory=dict)  # part (or "all") -> how its checks stop
 
     @property
     def id(self):
@@ -83,7 +85,8 @@ def corpus():
                 fields[field] = (fields.get(field, "") + " " + match.group(2)).strip()
         kind = "hostile" if "hostile" in fields else "broken"
         expect = _expectation(fields.get("expect", "")) or ({"total": 0} if kind == "broken" else {})
-        cases.append(Case(path, kind, fields.get(kind, ""), fields.get("note", ""), expect))
+        status = _expectation(fields.get("status", "")) or ({"all": "skipped"} if kind == "broken" else {})
+        cases.append(Case(path, kind, fields.get(kind, ""), fields.get("note", ""), expect, status))
     return cases
 
 
@@ -93,7 +96,7 @@ def _expectation(text):
         if item == "full":
             continue
         key, _, value = item.partition("=")
-        expect[key] = value if value in ("full", "any") else float(value)
+        expect[key] = value if value in ("full", "any") or not value[:1].isdigit() else float(value)
     return expect
 
 
@@ -122,7 +125,7 @@ def _clip_check(name, part="part5", clip_type="norm"):
 
         from autograder.checks import CheckFailed
 
-        result = student.clip({"dW1": np.array(GRADS["dW1"])}, 1.0, clip_type)["result"]
+        result = student.call("clip_gradients", {"dW1": np.array(GRADS["dW1"])}, 1.0, clip_type)["result"]
         if type(result) is not tuple or type(result[0]) is not dict:
             raise CheckFailed("wrong type")
 
@@ -144,14 +147,14 @@ def stand_in_grading(**limits):
 
 
 def grade_source(source, probe=None, **limits):
+    """Graded: `source` through a Grader of the stand-in checks (and `probe` as part 5's plot probe)."""
     checks, grading = stand_in_grading(**limits)
     statements, problems = extract([{"index": 0, "source": source}])
     assert not problems
-    supply = WorkerSupply(grading.limits, hide=())
-    try:
-        return grade(statements, checks, grading, KIT, supply, probe=probe)
-    finally:
-        supply.close()
+    parts = (LoadedPart(BY_ID["part5"], tuple(c for c in checks if c.part == "part5"), {}, probe=probe),
+             LoadedPart(BY_ID["part6"], tuple(c for c in checks if c.part == "part6"), {}))
+    with Grader(Origin("stand-in grading.toml"), grading, parts, [], KIT, warm=False) as grader:
+        return grader.grade(statements)
 
 
 def stub(body):
@@ -169,7 +172,7 @@ def test_a_timeout_costs_its_own_check_and_the_part_goes_on_and_it_is_named_for_
     graded = grade_source(stub("    while clip_type == 'norm':\n        pass\n"
                                "    return {k: np.clip(g, -1, 1) for k, g in gradients.items()}, {}\n"))
     outcomes = {o.name: o for o in graded.outcomes}
-    assert outcomes["first"].mistake == outcomes["third"].mistake == "timeout"
+    assert outcomes["first"].status is outcomes["third"].status is Status.TIMED_OUT
     assert outcomes["second"].passed and outcomes["other"].passed
     assert sandbox_notes(graded) == ["Timed out in part5 (`clip_gradients` did not finish within 1 s: "
                                      "an infinite loop?)."]
@@ -179,14 +182,14 @@ def test_after_a_timeout_the_part_stops_when_its_time_budget_is_used_up():
     # Two parts share a 2 s submission budget: 1 s each, used up by part5's first timeout.
     graded = grade_source(stub("    while True:\n        pass\n"), submission_timeout=2.0)
     outcomes = {o.name: o for o in graded.outcomes}
-    assert outcomes["first"].mistake == "timeout"
-    assert outcomes["second"].mistake == outcomes["third"].mistake == "skipped"
+    assert outcomes["first"].status is Status.TIMED_OUT
+    assert outcomes["second"].status is outcomes["third"].status is Status.NOT_RUN
     assert "time budget" in outcomes["second"].feedback and "first" in outcomes["second"].feedback
 
 
 def test_a_second_crash_in_a_part_skips_the_rest_of_it_and_the_crash_is_named_once():
     graded = grade_source(stub("    os._exit(3)\n"))
-    assert [o.mistake for o in graded.outcomes] == ["crash", "crash", "skipped", ""]
+    assert [o.status for o in graded.outcomes] == [Status.CRASHED, Status.CRASHED, Status.NOT_RUN, Status.PASSED]
     assert sandbox_notes(graded) == ["The Python process running your code crashed in part5 (it exited "
                                      "with code 3 (sys.exit or os._exit in your code?))."]
 
@@ -196,6 +199,7 @@ def test_definitions_that_never_finish_loading_cost_one_load_timeout_and_no_plot
     started = time.monotonic()
     graded = grade_source("class Forever:\n    while True:\n        pass\n",
                           probe=lambda *args: probed.append(args))
+    assert {o.status for o in graded.outcomes} == {Status.SKIPPED}
     assert time.monotonic() - started < 6  # one load timeout (1.5 s), not one per check
     assert not probed and not any(o.passed for o in graded.outcomes)
     assert sandbox_notes(graded)[0].startswith("Timed out while loading your definitions")
@@ -222,7 +226,7 @@ def test_python_code_that_breaks_the_parser_gets_a_clear_message_instead_of_stop
 
     path = tmp_path / "deep.py"
     path.write_text(source)
-    prepared = prepare.prepare(load.Submission("deep", path), config.load(), "hash")
+    prepared = prepare.prepare(load.Submission("deep", path), Grader.load(warm=False), "hash")
     assert prepared.problems and not prepared.statements
 
 
@@ -359,8 +363,8 @@ def batch(tmp_path_factory):
     from autograder.pipeline.batch import grade_batch
 
     try:
-        records, _ = grade_batch([files, tree], out, jobs=2, grading_path=grading_toml(root / "grading.toml"),
-                                 stream=io.StringIO())
+        grader = Grader.load(grading_toml(root / "grading.toml"), warm=False)
+        records, _ = grade_batch([files, tree], out, grader, jobs=2, stream=io.StringIO())
     finally:
         del os.environ["GRADLAB_GRADEBOOK"], os.environ["GRADLAB_EXCHANGE"]
     leftover = _leftover(str(root))
@@ -416,7 +420,7 @@ def test_correct_submissions_in_the_same_batch_get_full_marks(batch):
         assert record["score"] == record["max_score"], (sid, record["errors"])
         # And no message to puzzle a student who did well (without root, only the one that says the
         # sandbox was partial: the grader's setup, named as such).
-        errors = [e for e in record["errors"] if os.geteuid() == 0 or not e["message"].startswith(PARTIAL_SANDBOX)]
+        errors = [e for e in record["errors"] if os.geteuid() == 0 or e.get("code") != PARTIAL_SANDBOX]
         assert errors == [], sid
 
 
@@ -433,6 +437,29 @@ def test_no_hostile_or_broken_submission_earns_an_undeserved_point(batch):
             for part, body in record["parts"].items():
                 if part not in named:
                     assert body["score"] == body["max_score"], (case.id, part, record["errors"])
+
+
+STOPPED = {"timed_out", "crashed", "skipped", "not_run"}  # the statuses of checks that did not run to the end
+
+
+@pytest.mark.slow
+def test_every_timeout_crash_and_skip_of_the_corpus_is_found_by_its_status(batch):
+    # A `# status: part5=timed_out` header: part 5's checks stop so (some at least; the rest may pass, fail
+    # or not run once the part's time is used up); `all=` names every part. No other check stops.
+    found = set()
+    for case in corpus():
+        record = batch.records[case.id]
+        for pid, part in record["parts"].items():
+            statuses = [check["status"] for check in part["checks"]]
+            stop = case.status.get(pid, case.status.get("all"))
+            if stop is None:
+                assert STOPPED.isdisjoint(statuses), (case.id, pid, statuses)
+                continue
+            assert stop in statuses and set(statuses) <= {stop, "not_run", "passed", "failed"}, (case.id, pid, statuses)
+            found.add(stop)
+    assert found == {"timed_out", "crashed", "skipped"}
+    for sid in CORRECT:
+        assert {c["status"] for p in batch.records[sid]["parts"].values() for c in p["checks"]} == {"passed"}
 
 
 @pytest.mark.slow
@@ -601,8 +628,8 @@ def _grade_thief(root, folders, name):
     files.mkdir()
     (files / "reference.py").write_text(REFERENCE.read_text())
     (files / "thief.py").write_text(REFERENCE.read_text() + "\n\n" + thief_source(folders))
-    records, _ = grade_batch([files], out, jobs=1, grading_path=grading_toml(root / "grading.toml"),
-                             stream=io.StringIO())
+    grader = Grader.load(grading_toml(root / "grading.toml"), warm=False)
+    records, _ = grade_batch([files], out, grader, jobs=1, stream=io.StringIO())
     return {r["submission"]: r for r in records}, out
 
 

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
 
 # role -> rank; a module may import only modules of its own rank or lower.
 RANKS = {
-    "config": 0, "parts": 0, "mistakes": 0, "__init__": 0,
+    "config": 0, "parts": 0, "mistakes": 0, "outcomes": 0, "__init__": 0,
     "references": 1, "worker": 1,
     "sandbox": 2,
     "checks": 3,

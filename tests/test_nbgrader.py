@@ -106,7 +106,7 @@ import numpy
 import IPython.display
 import IPython.core.displayhook
 autograder.notebook.check_part = lambda *args, **kwargs: 8.0
-autograder.pipeline.grade.grade = lambda *args, **kwargs: None
+autograder.pipeline.grade.Run.grade = lambda *args, **kwargs: None
 autograder.pipeline.score.record = lambda *args, **kwargs: {"score": 36}
 autograder.pipeline.batch.prepare = lambda *args, **kwargs: None
 numpy.allclose = lambda *args, **kwargs: True
@@ -383,7 +383,7 @@ def test_autograde_runs_no_student_code_in_a_kernel(course):
 
 @pytest.mark.slow
 def test_every_feedback_page_shows_each_parts_checks_and_score(course):
-    from autograder.checks import REGISTRY
+    from autograder.checks import all_checks
 
     made = read_csv(course["grades"] / "grades.csv", "submission")
     for student in STUDENTS:
@@ -393,7 +393,7 @@ def test_every_feedback_page_shows_each_parts_checks_and_score(course):
             header = re.search(rf"<b>{re.escape(part.title)}</b> (?:&mdash;|\u2014) all checks: \d+/\d+ "
                                rf"passed \((\S+) of {part.points:g} points\)", page)
             assert header and float(header.group(1)) == float(made[student][pid]), (student, pid)
-            for check in (c for c in REGISTRY if c.part == pid):
+            for check in (c for c in all_checks() if c.part == pid):
                 assert check.name in page.replace("<wbr>", "").replace("<wbr/>", ""), (student, pid, check.name)
     crashing = feedback_page(course, "crashing").read_text()
     assert "crashed" in crashing
@@ -527,6 +527,7 @@ def test_execute_changes_no_score(executed, course):
 def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_history(tmp_path, monkeypatch):
     from autograder.integrations import notebook
     from autograder.pipeline import release
+    from autograder.pipeline.grader import Grader
     from autograder.pipeline.load import Submission
     from autograder.pipeline.prepare import prepare
 
@@ -534,10 +535,11 @@ def test_under_autograde_check_part_grades_the_notebook_file_not_the_kernel_hist
     nbformat.write(nb, tmp_path / NOTEBOOK)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert notebook._graded_statements(GRADING) == []  # no kernel here: an empty history
+    grader = Grader.load(warm=False)
+    assert notebook._graded_statements(grader) == []  # no kernel here: an empty history
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    statements = notebook._graded_statements(GRADING)
-    assert statements == prepare(Submission("x", tmp_path / NOTEBOOK), GRADING, "").statements
+    statements = notebook._graded_statements(grader)
+    assert statements == prepare(Submission("x", tmp_path / NOTEBOOK), grader).statements
     assert any("forgot 1/m" in s["source"] for s in statements)
 
 
@@ -562,14 +564,14 @@ def test_a_test_cells_points_are_the_parts_score_in_a_form_nbgrader_reads():
 
     from autograder.pipeline import score
     from autograder.checks import all_checks
-    from autograder.pipeline.grade import Outcome
+    from autograder.outcomes import Outcome, Status
     from autograder.pipeline.grading_service import Result
     from autograder.integrations.nbgrader import _part_outputs
 
     checks = all_checks()
     part5 = [c for c in checks if c.part == "part5"]
-    outcomes = [Outcome(c.part, c.name, i < 2, "Passed." if i < 2 else "clip_ratio: expected 0.5, got 2.0")
-                for i, c in enumerate(part5)]
+    outcomes = [Outcome(c.part, c.name, Status.PASSED if i < 2 else Status.FAILED,
+                        "Passed." if i < 2 else "clip_ratio: expected 0.5, got 2.0") for i, c in enumerate(part5)]
     record = score.record("ann", outcomes, [], checks, GRADING)
     earned = record["parts"]["part5"]["score"]
     assert 0 < earned < GRADING.parts["part5"].points

@@ -1,6 +1,8 @@
 """The feedback page, on hand-made records: fast, no workers, no TensorFlow."""
 import re
 
+import pytest
+
 from autograder import config
 from autograder.outputs import pages
 
@@ -14,8 +16,9 @@ def first_check(part):
     return part, next(iter(config.load().parts[part].checks))
 
 
-def make_record(submission="student_1", failing=(), feedback="Passed.", errors=()):
-    """A record shaped like score.record(), from grading.toml's parts; `failing`: {(part, check)}."""
+def make_record(submission="student_1", failing=(), feedback="Passed.", errors=(), status="failed"):
+    """A record shaped like score.record(), from grading.toml's parts; `failing`: {(part, check)},
+    which get `status` and `feedback`."""
     grading = config.load()
     assert all(name in grading.parts[pid].checks for pid, name in failing), failing
     parts = {}
@@ -24,12 +27,13 @@ def make_record(submission="student_1", failing=(), feedback="Passed.", errors=(
         for name, points in part.checks.items():
             passed = (pid, name) not in failing
             checks.append({"name": name, "score": points if passed else 0, "max_score": points,
-                           "passed": passed, "feedback": "Passed." if passed else feedback})
+                           "passed": passed, "status": "passed" if passed else status,
+                           "feedback": "Passed." if passed else feedback})
         parts[pid] = {"title": part.title, "score": float(sum(c["score"] for c in checks)),
                       "max_score": part.points, "checks": checks}
     return {"submission": submission, "score": float(sum(p["score"] for p in parts.values())),
             "max_score": grading.max_score, "parts": parts, "errors": list(errors),
-            "seed": grading.seed, "grader_version": "test"}
+            "seed": grading.seed, "grader_version": "test", "format_version": 2}
 
 
 def test_the_page_shows_the_total_and_every_part_title():
@@ -102,11 +106,32 @@ def test_grader_errors_tell_the_student_it_is_not_their_fault_without_internals(
     assert "secret" not in html
 
 
-def test_a_skipped_check_is_shown_as_not_run_rather_than_failed():
-    record = make_record(failing={first_check("part2")},
+@pytest.mark.parametrize("status, shown", [("skipped", "– not run"), ("not_run", "– not run"),
+                                           ("timed_out", "✗ failed"), ("crashed", "✗ failed"),
+                                           ("grader_error", "✗ failed"), ("failed", "✗ failed")])
+def test_a_check_is_shown_by_its_status_whatever_its_feedback_says(status, shown):
+    record = make_record(failing={first_check("part2")}, status=status,
                          feedback="Skipped: an earlier check of this part timed out (finite_differences).")
     html = pages.feedback_page(record)
-    assert "– not run" in html and "✗ failed" not in html
+    assert html.count(shown) == 1 and html.count("– not run") + html.count("✗ failed") == 1
+
+
+def test_a_record_without_statuses_shows_what_failed_as_failed():
+    record = make_record(failing={first_check("part2")}, feedback="Skipped: this check could not run.")
+    for check in (c for part in record["parts"].values() for c in part["checks"]):
+        del check["status"]
+    html = pages.feedback_page(record)
+    assert "✗ failed" in html and "– not run" not in html
+
+
+def test_the_checks_summaries_and_hidden_tags_come_from_the_checks_given():
+    from autograder.checks import all_checks
+
+    checks = all_checks()
+    html = pages.feedback_page(make_record(), checks)
+    hidden = next(c for c in checks if c.hidden)
+    assert hidden.summary.split("'")[0] in html and 'class="tag">hidden test' in html
+    assert 'class="tag">hidden test' not in pages.feedback_page(make_record())
 
 
 def test_the_same_record_gives_the_same_page():

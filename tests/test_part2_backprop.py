@@ -7,7 +7,10 @@ import pytest
 
 from autograder.checks import part2_backprop as checks
 from autograder.references import part2_backprop as ref
+from autograder.references import Memo
 from harness import CORPORA, REFERENCE, corpus_source, graded
+
+MEMO = Memo()  # the references' cache, as a grading process's Grader holds one
 
 PART = "part2"
 FIXED = [((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4), ((5, 4, 3, 2, 1), "relu", 6),
@@ -23,7 +26,7 @@ def numpy_backprop(net, mistake=None):
 
 
 def tape(net):
-    return ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+    return ref.gradient_tape(MEMO, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
 
 
 # -- the references agree ------------------------------------------------------
@@ -31,7 +34,7 @@ def tape(net):
 @pytest.mark.parametrize("dims, activation, m", FIXED)
 def test_finite_differences_agree_with_gradient_tape(dims, activation, m):
     net = network(dims, activation, m)
-    fd = ref.finite_differences(net.layer_dims, activation, net.parameters, net.X, net.Y)
+    fd = ref.finite_differences(MEMO, net.layer_dims, activation, net.parameters, net.X, net.Y)
     expected = tape(net)["gradients"]
     for key in expected:
         np.testing.assert_allclose(fd[key], expected[key], rtol=1e-6, atol=1e-9, err_msg=key)
@@ -217,7 +220,7 @@ def test_a_wrong_kind_of_norm_is_named(norm, mistake):
                        else float(np.linalg.norm(right["dZ"][f"dZ{l}"])) for k in ("dW_norm", "db_norm", "dZ_norm")}
         for l in range(1, net.L + 1)}}
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.check_norms(out, net)
+        checks.check_norms(MEMO, out, net)
     assert failure.value.mistake == mistake
 
 

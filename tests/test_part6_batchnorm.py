@@ -8,7 +8,10 @@ import pytest
 from autograder.checks import CheckFailed
 from autograder.checks import part6_batchnorm as checks
 from autograder.references import part6_batchnorm as ref
+from autograder.references import Memo
 from harness import CORPORA, REFERENCE, corpus_source, graded
+
+MEMO = Memo()  # the references' cache, as a grading process's Grader holds one
 
 PART = "part6"
 VARIANTS = sorted((CORPORA / "correct").glob("variant_p6_*.py"))
@@ -46,8 +49,8 @@ def reference_solution(c, mode):
 @pytest.mark.parametrize("mode", ["train", "test"])
 def test_keras_agrees_with_the_numpy_mirror(spec, mode):
     c = case(spec)
-    keras = ref.keras_batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode == "train")
-    mirror = ref.batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode)
+    keras = ref.keras_batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode == "train")
+    mirror = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode)
     for key in ("out", "running_mean", "running_var"):
         np.testing.assert_allclose(keras[key], mirror[key], rtol=1e-12, atol=1e-14, err_msg=key)
 
@@ -56,13 +59,13 @@ def test_keras_agrees_with_the_numpy_mirror(spec, mode):
 @pytest.mark.parametrize("mode", ["train", "test"])
 def test_the_reference_solution_agrees_with_keras(spec, mode):
     c = case(spec)
-    keras = ref.keras_batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode == "train")
+    keras = ref.keras_batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode == "train")
     out, net = reference_solution(c, mode)
     np.testing.assert_allclose(out, keras["out"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(net.running_mean[c.layer], keras["running_mean"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(net.running_var[c.layer], keras["running_var"], rtol=1e-12, atol=1e-14)
     if mode == "train":
-        mirror = ref.batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode)
+        mirror = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode)
         for key in ("Z_norm", "mu", "var"):
             np.testing.assert_allclose(net.cache[f"{key}{c.layer}"], mirror[key], rtol=1e-12, atol=1e-14)
 
@@ -71,7 +74,7 @@ def test_keras_updates_the_moving_variance_with_the_biased_batch_variance():
     # Keras 3: moving = moving * momentum + batch * (1 - momentum), batch variance over m, not m - 1.
     Z = np.array([[1.0, 2.0, 4.0, 7.0]])
     ones, zeros = np.ones((1, 1)), np.zeros((1, 1))
-    keras = ref.keras_batchnorm(Z, ones, zeros, zeros, ones, 0.75, 1e-3, True)
+    keras = ref.keras_batchnorm(MEMO, Z, ones, zeros, zeros, ones, 0.75, 1e-3, True)
     assert keras["running_mean"][0, 0] == pytest.approx(0.75 * 0 + 0.25 * 3.5, rel=1e-14)
     assert keras["running_var"][0, 0] == pytest.approx(0.75 * 1 + 0.25 * np.var(Z), rel=1e-14)
     assert keras["running_var"][0, 0] != pytest.approx(0.75 * 1 + 0.25 * np.var(Z, ddof=1), rel=1e-6)
@@ -81,8 +84,8 @@ def test_one_reused_keras_layer_answers_like_a_fresh_one():
     import keras
 
     c = case(FIXED[0])
-    ref.keras_batchnorm(*[np.ones((4, 3)), *c.state(), 0.5, 0.5, True])  # leave other settings behind
-    got = ref.keras_batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, True)
+    ref.keras_batchnorm(MEMO, *[np.ones((4, 3)), *c.state(), 0.5, 0.5, True])  # leave other settings behind
+    got = ref.keras_batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, True)
     layer = keras.layers.BatchNormalization(momentum=c.momentum, epsilon=c.epsilon, dtype="float64")
     layer.build((None, 4))
     layer.set_weights([np.ravel(a) for a in c.state()])
@@ -102,7 +105,7 @@ def test_finite_differences_agree_with_the_reference_kit_backward_pass():
     AL = net.forward_propagation(X.copy(), "train")
     np.testing.assert_allclose(AL, ref.network_forward((3, 4, 3, 1), "tanh", parameters, X, 0.01)[0], rtol=1e-13)
     got = net.backward_propagation(X, Y)
-    fd = ref.finite_differences((3, 4, 3, 1), "tanh", parameters, X, Y, 0.01)
+    fd = ref.finite_differences(MEMO, (3, 4, 3, 1), "tanh", parameters, X, Y, 0.01)
     assert set(fd) == set(got)
     for key in fd:
         np.testing.assert_allclose(got[key], fd[key], rtol=checks.FD_RTOL, atol=checks.FD_ATOL, err_msg=key)
@@ -112,8 +115,8 @@ def test_finite_differences_agree_with_the_reference_kit_backward_pass():
 
 def test_memoised_references_return_the_same_object_for_equal_inputs():
     a, b = case(FIXED[1]), case(FIXED[1])
-    first = ref.keras_batchnorm(a.Z, *a.state(), 0.9, 1e-3, True)
-    assert ref.keras_batchnorm(b.Z, *b.state(), 0.9, 1e-3, True) is first
+    first = ref.keras_batchnorm(MEMO, a.Z, *a.state(), 0.9, 1e-3, True)
+    assert ref.keras_batchnorm(MEMO, b.Z, *b.state(), 0.9, 1e-3, True) is first
 
 
 # -- naming mistakes ------------------------------------------------------------------
@@ -125,8 +128,8 @@ REPLAYED = ref.OUT_MISTAKES + ref.RUNNING_MISTAKES + ("test_uses_batch_stats",)
 def test_every_replayed_mistake_changes_the_answer_on_a_fixed_case(mistake):
     c = case(FIXED[0])
     mode = "test" if mistake == "test_uses_batch_stats" else "train"
-    right = ref.batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode)
-    wrong = ref.batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, mode, mistake)
+    right = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode)
+    wrong = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode, mistake)
     assert any(wrong[k].shape != right[k].shape or not np.allclose(wrong[k], right[k])
                for k in ("out", "running_mean", "running_var"))
 
@@ -134,17 +137,19 @@ def test_every_replayed_mistake_changes_the_answer_on_a_fixed_case(mistake):
 @pytest.mark.parametrize("mistake", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
 def test_the_train_check_names_each_replayed_mistake(mistake):
     c = case(FIXED[0])
-    wrong = ref.batchnorm(c.Z, *c.state(), c.momentum, c.epsilon, "train", mistake)
+    wrong = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, "train", mistake)
     running_mean = {**c.running_mean, c.layer: wrong["running_mean"]}
     running_var = {**c.running_var, c.layer: wrong["running_var"]}
 
     class Student:
-        def batchnorm(self, *args):
-            return {"out": wrong["out"], "Z_after": c.Z.copy(), "cache": {}, "running_mean": running_mean,
-                    "running_var": running_var, "parameters": c.parameters}
+        def call_method(self, stub, init, attributes, calls, read):
+            return {"calls": [{"result": wrong["out"], "args_after": [c.Z.copy(), c.layer, "train"],
+                               "kwargs_after": {}}],
+                    "read": {"cache": {}, "running_mean": running_mean, "running_var": running_var,
+                             "parameters": c.parameters}}
 
     with pytest.raises(CheckFailed) as failure:
-        checks._train_case(Student(), c)
+        checks._train_case(Student(), MEMO, c)
     assert failure.value.mistake == mistake, failure.value.feedback
 
 

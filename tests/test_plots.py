@@ -1,13 +1,32 @@
-"""The feedback page's plots, drawn from hand-made artifacts: fast, no workers."""
+"""The feedback page's plots, drawn from hand-made chart records: fast, no workers.
+
+The records are made by the parts' own chart builders (the data their probes collect);
+plots.py draws them knowing no part.
+"""
 import base64
+import dataclasses
 import math
 import xml.etree.ElementTree as ET
 
+from autograder.checks.part2_backprop import norms_chart
+from autograder.checks.part6_batchnorm import activations_chart
 from autograder.outputs import plots
 
 SVG = "{http://www.w3.org/2000/svg}"
-NORMS = {"layers": [1, 2, 3], "expected": [1e-4, 1e-2, 1.0], "student": [3.2e-3, 0.32, 32.0]}
-BATCHNORM = {"features": [1, 2], "expected": [[-1.0, 1.0], [0.5, -0.5]], "student": [[-1.1, 1.1], [0.5, -0.5]]}
+
+
+def log_lines(expected, student):
+    """A log_lines chart record (as stored: a dict) of per-layer norms."""
+    return dataclasses.asdict(norms_chart(expected, student))
+
+
+def points(expected, student):
+    """A scatter chart record (as stored: a dict) of activations, one row per feature."""
+    return dataclasses.asdict(activations_chart(expected, student))
+
+
+NORMS = log_lines([1e-4, 1e-2, 1.0], [3.2e-3, 0.32, 32.0])
+BATCHNORM = points([[-1.0, 1.0], [0.5, -0.5]], [[-1.1, 1.1], [0.5, -0.5]])
 
 
 def parsed(uri):
@@ -36,8 +55,9 @@ def texts(root):
     return ["".join(text.itertext()) for text in root.iter(f"{SVG}text")]
 
 
-def test_each_probe_becomes_one_captioned_svg_under_its_part():
-    found = plots.images({"probe.part2": NORMS, "probe.part6": BATCHNORM, "part2.finite_differences": {"x": 1}})
+def test_each_chart_becomes_one_captioned_svg_under_its_part():
+    found = plots.images({"probe.part2": NORMS, "probe.part6": BATCHNORM, "part2.finite_differences": {"x": 1},
+                          "probe.part9": {"kind": "pie"}})
     assert set(found) == {"part2", "part6"}
     for items in found.values():
         (caption, uri, (headers, rows)), = items
@@ -50,7 +70,7 @@ def test_no_artifacts_means_no_plots():
 
 
 def test_the_gradient_plot_has_both_lines_axis_labels_and_a_legend():
-    root = parsed(plots.gradient_norms(NORMS)[1])
+    root = parsed(plots.log_lines(NORMS))
     correct, yours = series(root, "correct"), series(root, "yours")
     assert polylines(correct)[0] and polylines(yours)[0]
     assert polylines(correct)[0][0][0] == polylines(yours)[0][0][0]  # layer 1 at the same x
@@ -60,7 +80,7 @@ def test_the_gradient_plot_has_both_lines_axis_labels_and_a_legend():
 
 
 def test_the_log_axis_puts_small_norms_below_large_ones():
-    line, = polylines(series(parsed(plots.gradient_norms(NORMS)[1]), "correct"))
+    line, = polylines(series(parsed(plots.log_lines(NORMS)), "correct"))
     heights = [y for _, y in line]   # SVG y grows downwards: 1e-4 is drawn lowest
     assert heights[0] > heights[1] > heights[2]
     # A constant factor is a constant distance: 1e-4 -> 1e-2 -> 1 are equal steps.
@@ -68,36 +88,31 @@ def test_the_log_axis_puts_small_norms_below_large_ones():
 
 
 def test_a_layer_that_cannot_be_drawn_breaks_the_students_line_instead_of_bridging_it():
-    data = {"layers": [1, 2, 3, 4, 5], "expected": [1e-4, 1e-3, 1e-2, 0.1, 1.0],
-            "student": [1e-3, 2e-3, None, 1.0, 10.0]}
-    caption, uri = plots.gradient_norms(data)
-    root = parsed(uri)
+    data = log_lines([1e-4, 1e-3, 1e-2, 0.1, 1.0], [1e-3, 2e-3, None, 1.0, 10.0])
+    root = parsed(plots.log_lines(data))
     correct_xs = [x for x, _ in polylines(series(root, "correct"))[0]]
     lines = polylines(series(root, "yours"))
     assert [[x for x, _ in line] for line in lines] == [correct_xs[:2], correct_xs[3:]]
-    assert "Not shown for layer 3: missing, wrong shape, zero or not finite." in caption
+    assert "Not shown for layer 3: missing, wrong shape, zero or not finite." in data["caption"]
 
 
 def test_layers_that_cannot_go_on_a_log_scale_are_named_in_the_caption():
-    data = dict(NORMS, student=[None, 0.0, math.inf])
-    caption, uri = plots.gradient_norms(data)
-    assert caption.endswith(" Not shown for layer 1, 2, 3: missing, wrong shape, zero or not finite.")
-    root = parsed(uri)
+    data = log_lines([1e-4, 1e-2, 1.0], [None, 0.0, math.inf])
+    assert data["caption"].endswith(" Not shown for layer 1, 2, 3: missing, wrong shape, zero or not finite.")
+    root = parsed(plots.log_lines(data))
     assert series(root, "yours") is None and "yours" not in texts(root)  # only the correct line
     assert series(root, "correct") is not None
 
 
 def test_odd_gradient_norms_still_draw_a_plot():
-    for data in ({"layers": [1], "expected": [0.5], "student": [0.5]},
-                 {"layers": [1, 2, 3], "expected": [2e-3] * 3, "student": [2e-3] * 3},
-                 {"layers": [1, 2, 3], "expected": [1e-300, 1.0, 1e300], "student": [5e-324, 1e308, "x"]},
-                 {"layers": [1, 2], "expected": [None, math.nan], "student": [-1.0, True]}):
-        root = parsed(plots.gradient_norms(data)[1])
+    for data in (log_lines([0.5], [0.5]), log_lines([2e-3] * 3, [2e-3] * 3),
+                 log_lines([1e-300, 1.0, 1e300], [5e-324, 1e308, "x"]), log_lines([None, math.nan], [-1.0, True])):
+        root = parsed(plots.log_lines(data))
         assert not any(word in ET.tostring(root, encoding="unicode") for word in ("nan", "inf"))
 
 
 def test_the_scatter_has_one_marker_shape_per_feature_and_the_equal_line():
-    root = parsed(plots.batchnorm_scatter(BATCHNORM)[1])
+    root = parsed(plots.scatter(BATCHNORM))
     assert len(series(root, "feature 1").findall(f".//{SVG}circle")) == 2
     assert series(root, "feature 2").find(f"{SVG}path") is not None   # squares, not circles
     assert {"feature 1", "feature 2", "equal", "Keras BatchNormalization output",
@@ -107,23 +122,23 @@ def test_the_scatter_has_one_marker_shape_per_feature_and_the_equal_line():
 
 
 def test_missing_activations_are_left_out_of_the_scatter():
-    data = dict(BATCHNORM, student=[[None, 1.0], [math.nan, None]])
-    root = parsed(plots.batchnorm_scatter(data)[1])
+    data = points([[-1.0, 1.0], [0.5, -0.5]], [[None, 1.0], [math.nan, None]])
+    root = parsed(plots.scatter(data))
     assert len(series(root, "feature 1").findall(f".//{SVG}circle")) == 1
     assert series(root, "feature 2") is None
 
 
 def test_a_scatter_with_no_points_is_still_an_empty_plot_with_axes():
-    data = dict(BATCHNORM, student=[[None, None], [None, math.inf]])
-    root = parsed(plots.batchnorm_scatter(data)[1])
+    data = points([[-1.0, 1.0], [0.5, -0.5]], [[None, None], [None, math.inf]])
+    root = parsed(plots.scatter(data))
     assert root.find(f".//{SVG}rect[@stroke='#333333']") is not None   # the frame
     assert "Keras BatchNormalization output" in texts(root) and "equal" not in texts(root)
 
 
 def test_the_same_data_draws_the_same_bytes():
     # Feedback pages are reproducible byte for byte, images included.
-    assert plots.gradient_norms(NORMS) == plots.gradient_norms(NORMS)
-    assert plots.batchnorm_scatter(BATCHNORM) == plots.batchnorm_scatter(BATCHNORM)
+    assert plots.log_lines(NORMS) == plots.log_lines(NORMS)
+    assert plots.scatter(BATCHNORM) == plots.scatter(BATCHNORM)
     assert plots.histogram([1, 2, 2], 10, "Part 2") == plots.histogram([1, 2, 2], 10, "Part 2")
 
 

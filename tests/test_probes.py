@@ -1,15 +1,15 @@
-"""The probes behind the feedback page's plots, against real sandboxed workers."""
+"""The parts' probes behind the feedback page's plots, against real sandboxed workers."""
 import numpy as np
 import pytest
 
-from autograder import config
-from autograder.outputs import probes
-from autograder.pipeline import release
-from autograder.pipeline.extract import extract
-from autograder.pipeline.grade import WorkerSupply
+from autograder.checks import part2_backprop, part6_batchnorm
+from autograder.pipeline.grade import charts
+from autograder.pipeline.grader import Grader
+from autograder.references import Memo
+from autograder.references import part2_backprop as ref2
 from autograder.sandbox.student import Student
 
-from harness import REFERENCE
+from harness import REFERENCE, statements
 
 # The reference's backward pass with `/ m` left out of dW and db.
 NO_ONE_OVER_M = REFERENCE.read_text().replace("dW = (1 / m) * np.dot", "dW = np.dot").replace(
@@ -27,53 +27,59 @@ class BatchNormNetwork(BatchNormNetwork):
 
 @pytest.fixture(scope="module")
 def probe():
-    """probe(source) -> the artifacts collect() stores for that submission."""
-    grading = config.load()
-    try:
-        kit = release.kit_statements(grading)
-    except FileNotFoundError:  # before the first `make release`: the reference is a complete kit
-        kit = extract([{"index": 0, "source": REFERENCE.read_text()}])[0]
-    supply = WorkerSupply(grading.limits, hide=())
+    """probe(source) -> the chart records the parts' probes make for that submission."""
+    grader = Grader.load()
+    limits = grader.settings.limits
 
     def run(source):
-        statements = extract([{"index": 0, "source": source}])[0]
-        worker = supply.take()
+        worker = grader.supply.take()
         try:
-            stubs = worker.call("load", grading.limits.load_timeout, kit=kit, student=statements)["stubs"]
-            return probes.collect(Student(worker, grading.limits.call_timeout), stubs, None)
+            stubs = worker.call("load", limits.load_timeout, kit=grader.kit, student=statements(source))["stubs"]
+            chosen = [part for part in grader.parts if part.probe and stubs.get(part.stub)]
+            return charts(chosen, Student(worker, limits.call_timeout), grader.memo)
         finally:
             worker.remove()
 
     yield run
-    supply.close()
+    grader.close()
+
+
+def values(chart, role):
+    """The values of a log_lines chart's series of `role` ("expected" or "student")."""
+    return next(s["values"] for s in chart["series"] if s["role"] == role)
 
 
 def test_the_reference_solution_matches_the_expected_gradient_norms_and_keras(probe):
-    artifacts = probe(REFERENCE.read_text())
-    norms = artifacts["probe.part2"]
-    assert norms["layers"] == [1, 2, 3, 4, 5]
-    np.testing.assert_allclose(norms["student"], norms["expected"], rtol=1e-10)
-    bn = artifacts["probe.part6"]
-    np.testing.assert_allclose(bn["student"], bn["expected"], rtol=1e-9, atol=1e-12)
-    assert np.shape(bn["expected"]) == (3, probes.BN_EXAMPLES)
+    charts_ = probe(REFERENCE.read_text())
+    norms = charts_["probe.part2"]
+    assert norms["kind"] == "log_lines" and norms["x"] == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(values(norms, "student"), values(norms, "expected"), rtol=1e-10)
+    bn = charts_["probe.part6"]
+    assert bn["kind"] == "scatter" and [s["label"] for s in bn["series"]] == ["feature 1", "feature 2", "feature 3"]
+    for group in bn["series"]:
+        assert len(group["points"]) == part6_batchnorm.PROBE_EXAMPLES
+        keras, yours = np.array(group["points"]).T
+        np.testing.assert_allclose(yours, keras, rtol=1e-9, atol=1e-12)
+    assert [row[1] for row in bn["values"]["rows"]] and len(bn["values"]["rows"]) == 3
 
 
 def test_the_deep_sigmoid_network_shows_vanishing_gradients(probe):
     # The plot is meant to show the lab's point: the first layer's gradient is the smallest.
-    expected = probe(REFERENCE.read_text())["probe.part2"]["expected"]
+    expected = values(probe(REFERENCE.read_text())["probe.part2"], "expected")
     assert expected == sorted(expected) and expected[-1] / expected[0] > 10
 
 
 def test_a_missing_factor_of_m_shows_as_a_constant_gap(probe):
     norms = probe(NO_ONE_OVER_M)["probe.part2"]
-    ratios = np.array(norms["student"]) / np.array(norms["expected"])
-    np.testing.assert_allclose(ratios, probes.BACKPROP_EXAMPLES, rtol=1e-9)
+    ratios = np.array(values(norms, "student")) / np.array(values(norms, "expected"))
+    np.testing.assert_allclose(ratios, part2_backprop.PROBE_EXAMPLES, rtol=1e-9)
 
 
 def test_unbiased_variance_moves_the_points_off_the_keras_line(probe):
     bn = probe(REFERENCE.read_text() + UNBIASED_VARIANCE)["probe.part6"]
-    assert not np.allclose(bn["student"], bn["expected"], rtol=1e-6)
-    np.testing.assert_allclose(bn["student"], bn["expected"], rtol=0.05, atol=0.05)
+    keras, yours = np.array([point for group in bn["series"] for point in group["points"]]).T
+    assert not np.allclose(yours, keras, rtol=1e-6)
+    np.testing.assert_allclose(yours, keras, rtol=0.05, atol=0.05)
 
 
 def test_a_stub_that_raises_costs_its_own_plot_only(probe):
@@ -98,7 +104,9 @@ class DeepNeuralNetwork(DeepNeuralNetwork):
     assert "probe.part2" not in probe(source)  # and the probe returns: it does not hang with it
 
 
-def test_the_reference_values_are_computed_once_per_process():
-    parameters, X, Y = probes.backprop_inputs()
-    first = probes.reference_dw_norms(parameters, X, Y)
-    assert probes.reference_dw_norms(*probes.backprop_inputs()) is first
+def test_the_reference_values_are_computed_once_per_memo():
+    memo = Memo()
+    parameters, X, Y = part2_backprop.probe_inputs()
+    first = ref2.sigmoid_dw_norms(memo, parameters, X, Y)
+    assert ref2.sigmoid_dw_norms(memo, *part2_backprop.probe_inputs()) is first
+    assert ref2.sigmoid_dw_norms(Memo(), parameters, X, Y) is not first  # the cache is the memo's, nothing else's

@@ -4,7 +4,9 @@ from types import SimpleNamespace
 
 from autograder.pipeline import score
 from autograder.config import Grading, Limits, Part
-from autograder.pipeline.grade import Outcome
+from autograder.outcomes import RESULTS_FORMAT, Outcome, Status
+
+PASSED, FAILED = Status.PASSED, Status.FAILED
 
 CHECKS = [SimpleNamespace(part="p1", name="a"), SimpleNamespace(part="p1", name="b"),
           SimpleNamespace(part="p2", name="c")]
@@ -14,17 +16,27 @@ GRADING = Grading(assignment="lab", notebook="lab.ipynb", seed=7, limits=Limits(
 
 
 def test_a_part_scores_the_points_of_its_passed_checks_only():
-    rec = score.record("s", [Outcome("p1", "a", True, "Passed."), Outcome("p1", "b", False, "wrong"),
-                             Outcome("p2", "c", True, "Passed.")], [], CHECKS, GRADING)
+    rec = score.record("s", [Outcome("p1", "a", PASSED, "Passed."), Outcome("p1", "b", FAILED, "wrong"),
+                             Outcome("p2", "c", PASSED, "Passed.")], [], CHECKS, GRADING)
     assert rec["parts"]["p1"]["score"] == 1 and rec["parts"]["p2"]["score"] == 0.5
     assert rec["score"] == 1.5 and rec["max_score"] == 3.5
     assert [c["score"] for c in rec["parts"]["p1"]["checks"]] == [1, 0]
+    assert [c["status"] for c in rec["parts"]["p1"]["checks"]] == ["passed", "failed"]
+
+
+def test_every_check_carries_the_status_of_its_outcome():
+    outcomes = [Outcome("p1", "a", Status.TIMED_OUT, "stopped"), Outcome("p1", "b", Status.NOT_RUN, "Skipped"),
+                Outcome("p2", "c", Status.GRADER_ERROR, "not your fault")]
+    rec = score.record("s", outcomes, [], CHECKS, GRADING)
+    rows = [c for part in rec["parts"].values() for c in part["checks"]]
+    assert [r["status"] for r in rows] == ["timed_out", "not_run", "grader_error"]
+    assert not any(r["passed"] for r in rows) and rec["score"] == 0
 
 
 def test_a_check_with_no_outcome_is_listed_with_zero_points_and_says_it_did_not_run():
-    rec = score.record("s", [Outcome("p1", "a", True, "Passed.")], [], CHECKS, GRADING)
+    rec = score.record("s", [Outcome("p1", "a", PASSED, "Passed.")], [], CHECKS, GRADING)
     missing = rec["parts"]["p1"]["checks"][1]
-    assert missing == {"name": "b", "score": 0, "max_score": 2, "passed": False,
+    assert missing == {"name": "b", "score": 0, "max_score": 2, "passed": False, "status": "not_run",
                        "feedback": "This check did not run."}
 
 
@@ -33,12 +45,15 @@ def test_an_unrunnable_submission_lists_every_check_with_the_reason():
                        unrunnable="Not graded: not JSON")
     rows = [c for part in rec["parts"].values() for c in part["checks"]]
     assert len(rows) == 3 and all(r["feedback"] == "Not graded: not JSON" and r["score"] == 0 for r in rows)
+    assert {r["status"] for r in rows} == {"skipped"}
     assert rec["errors"] == [{"kind": "file", "message": "not JSON"}] and rec["score"] == 0
 
 
 def test_the_record_has_exactly_the_documented_keys_and_is_plain_json():
     rec = score.record("s", [], [], CHECKS, GRADING)
-    assert set(rec) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version"}
+    assert set(rec) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version",
+                        "format_version"}
+    assert rec["format_version"] == RESULTS_FORMAT == 2
     assert set(rec["parts"]["p1"]) == {"title", "score", "max_score", "checks"}
     assert json.loads(json.dumps(rec)) == rec and rec["seed"] == 7
 
@@ -47,11 +62,11 @@ def test_fractional_points_do_not_accumulate_float_noise():
     parts = {"p": Part("p", "P", 0.3, {f"c{i}": 0.1 for i in range(3)})}
     grading = Grading("lab", "lab.ipynb", 1, Limits(), 3, parts)
     checks = [SimpleNamespace(part="p", name=f"c{i}") for i in range(3)]
-    rec = score.record("s", [Outcome("p", f"c{i}", True, "") for i in range(3)], [], checks, grading)
+    rec = score.record("s", [Outcome("p", f"c{i}", PASSED, "") for i in range(3)], [], checks, grading)
     assert rec["score"] == 0.3 and rec["parts"]["p"]["score"] == 0.3
 
 
 def test_mistakes_name_only_failed_checks_that_have_a_mistake_id():
-    outcomes = [Outcome("p1", "a", False, "x", "factor_of_m"), Outcome("p1", "b", False, "y"),
-                Outcome("p2", "c", True, "ok", "ignored")]
+    outcomes = [Outcome("p1", "a", FAILED, "x", "factor_of_m"), Outcome("p1", "b", FAILED, "y"),
+                Outcome("p2", "c", PASSED, "ok", "ignored")]
     assert score.mistakes(outcomes) == {"p1.a": "factor_of_m"}

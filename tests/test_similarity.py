@@ -22,7 +22,9 @@ import pytest
 
 from autograder.outputs import class_report
 from autograder import cli, config
-from autograder.pipeline import load, release, batch as run
+from autograder.pipeline import load, release
+from autograder.pipeline.grader import Grader
+from autograder.pipeline.prepare import grader_hash, prepare as prepare_one
 from autograder.tools import similarity
 from autograder.tools.similarity import fingerprint, rank
 from autograder.tools.similarity.page import MARKER
@@ -74,8 +76,9 @@ def write_class(folder):
 
 
 def prepare(folder, grading):
-    """Steps 1-3 of `make grade` for every file in `folder`."""
-    return [run.prepare(s, grading, "test") for s in load.discover([folder], grading.assignment, grading.notebook)]
+    """Steps 1-3 of `make grade` for every file in `folder` (with the kit's Grader; `grading` its settings)."""
+    grader = Grader.load(warm=False)
+    return [prepare_one(s, grader, "test") for s in load.discover([folder], grading.assignment, grading.notebook)]
 
 
 @pytest.fixture(scope="module")
@@ -255,9 +258,9 @@ def test_similarity_settings_are_validated_like_the_rest(tmp_path):
 
 def cached_batch(folder, out, grading):
     """OUT as left by an earlier run of these files, so `grade` reuses the results and grades nothing."""
-    ghash = run.grader_hash(config.DEFAULT_PATH)
-    for item in [run.prepare(s, grading, ghash) for s in load.discover([folder], grading.assignment,
-                                                                         grading.notebook)]:
+    ghash, grader = grader_hash(config.DEFAULT_PATH), Grader.load(warm=False)
+    for item in [prepare_one(s, grader, ghash) for s in load.discover([folder], grading.assignment,
+                                                                        grading.notebook)]:
         (out / "state").mkdir(parents=True, exist_ok=True)
         (out / "results").mkdir(exist_ok=True)
         (out / "state" / f"{item.safe_id}.json").write_text(json.dumps({"fingerprint": item.fingerprint}))

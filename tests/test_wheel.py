@@ -132,12 +132,12 @@ def _test_cells_only(notebook):
         if cell.cell_type == "code" and (info.get("grade_id") == "part1_imports" or info.get("solution")
                                          or info.get("grade")):
             keep.append(cell)
-    # check_part again returns each part's result (its checks already ran, so from the cache).
+    # check_part again returns each part's result, its rows typed records.
     keep.append(nbformat.v4.new_code_cell(
         "import json\nfrom autograder.notebook import check_part\n"
         "results = [check_part(p) for p in ('part2', 'part5', 'part6', 'part9')]\n"
-        "print('GRADLAB-ROWS ' + json.dumps({p.part: [sum(r[3] for r in p.rows), "
-        "all(r[1] for r in p.rows)] for p in results}))"))
+        "print('GRADLAB-ROWS ' + json.dumps({p.part: [sum(r.points for r in p.rows), "
+        "all(r.passed for r in p.rows)] for p in results}))"))
     notebook.cells = keep
     return notebook
 

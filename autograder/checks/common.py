@@ -17,6 +17,7 @@ from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers as _providers
 
 from autograder import mistakes as M
+from autograder.references import Memo
 from autograder.sandbox.workers import StubMissing, StudentError, WorkerProblem
 from autograder.checks import CheckFailed
 
@@ -28,13 +29,16 @@ FD_RTOL = 1e-5      # relative error allowed against central finite differences
 
 @dataclass
 class Context:
-    """Per-check settings: the seed and what derives from it."""
+    """Per-check settings (the seed and what derives from it) and the grading process's caches,
+    which the grader (autograder/pipeline/grader.py) holds and lends to every check."""
 
     seed: int
     part: str
     check: str
     max_examples: int = 12
-    artifacts: dict = field(default_factory=dict)  # data for plots in the feedback page
+    memo: Memo = field(default_factory=Memo)  # reference results, by the content of their inputs
+    # (part, check, property number, seed, max_examples) -> the examples Hypothesis draws
+    examples: dict = field(default_factory=dict)
     properties: int = 0  # run_property calls so far: each draws its own examples
 
     def derived_seed(self, tag=""):
@@ -76,7 +80,7 @@ def run_property(ctx, strategy, test: Callable, describe: Callable = repr):
     Seeded so, Hypothesis draws the same examples for every submission that
     passes them, and drawing costs about 2 ms an example: as much as a check's
     calls into the worker. So the examples are drawn once per grading process
-    (`_examples`) and replayed; only when one fails does Hypothesis run, from the
+    (`_examples`, kept in ctx.examples) and replayed; only when one fails does Hypothesis run, from the
     start, to find and shrink the failure exactly as it would have anyway.
     """
     ctx.properties += 1
@@ -89,16 +93,13 @@ def run_property(ctx, strategy, test: Callable, describe: Callable = repr):
             raise _with_example(error, describe(example)) from None
 
 
-_EXAMPLES = {}  # (part, check, property number, seed, max_examples) -> the examples Hypothesis draws
-
-
 def _examples(ctx, strategy):
     key = (ctx.part, ctx.check, ctx.properties, ctx.derived_seed("hypothesis"), ctx.max_examples)
-    if key not in _EXAMPLES:
+    if key not in ctx.examples:
         drawn = []
         _given(ctx, strategy, drawn.append)()  # handed out only as copies (run_property)
-        _EXAMPLES[key] = drawn
-    return _EXAMPLES[key]
+        ctx.examples[key] = drawn
+    return ctx.examples[key]
 
 
 def _given(ctx, strategy, test):
@@ -270,22 +271,6 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
             f"expected {expected[index]:.6g} (relative error {error:.2g}; "
             f"{int((~close).sum())} of {got.size} entries differ).")
     mistake = identify(got, mistakes)
-    if mistake:
-        raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
-    raise CheckFailed(text, M.WRONG_VALUES)
-
-
-def expect_close(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
-    """Compare a scalar the student returned with the reference."""
-    value = expect_number(name, got)
-    if np.isnan(expected) and np.isnan(value) or value == expected:
-        return
-    if not np.isfinite(value) and np.isfinite(expected):
-        raise CheckFailed(f"{subject(name)} is {value}; expected {expected:.6g}.", M.NOT_FINITE)
-    if np.isclose(value, expected, rtol=rtol, atol=atol):
-        return
-    text = f"{subject(name)} is {value:.6g}, expected {expected:.6g}."
-    mistake = identify(value, mistakes)
     if mistake:
         raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
     raise CheckFailed(text, M.WRONG_VALUES)

@@ -11,15 +11,17 @@ Feedback order: returned dict -> keys -> per array type, shape, dtype, finite
 -> values, layer by layer from the output backwards (the first wrong layer
 from the output is where an error starts; every layer below inherits it).
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 
 from autograder import mistakes as M
+from autograder.outcomes import Chart, chart_number
 from autograder.references import part2_backprop as ref
 from autograder.sandbox.workers import StudentError
-from autograder.checks import CheckFailed, check
+from autograder.checks import CheckFailed, Equivalence, check
 from autograder.checks.common import (FD_RTOL, expect_array_form, expect_number, fixed_case, kind, quiet_overflow,
                                       run_property, within, worst_entry)
 
@@ -57,9 +59,6 @@ class Net:
         return (f"layer_dims={list(self.layer_dims)}, activation='{self.activation}', "
                 f"a batch of {self.m} example{'s' if self.m != 1 else ''} (X has shape {self.X.shape})")
 
-    def args(self):
-        return dict(layer_dims=list(self.layer_dims), activation=self.activation,
-                    parameters=self.parameters, X=self.X, Y=self.Y)
 
 
 # -- inputs ----------------------------------------------------------------------
@@ -117,12 +116,23 @@ SHAPE_ERRORS = ("not aligned", "could not be broadcast", "matmul: Input operand"
                 "shapes (", "mismatch in its core dimension")
 
 
-def run_backprop(student, net):
-    """{"gradients", "gradient_norms", "parameters"} as the worker reports them.
+def backprop(student, net):
+    """The kit's network with `net`'s parameters, the kit's forward pass on X, then the student's
+    backward_propagation(X, Y): {"gradients", "gradient_norms", "parameters" (after the call)}."""
+    out = student.call_method("backward_propagation", init=(list(net.layer_dims), net.activation, "xavier"),
+                              attributes={"parameters": net.parameters},
+                              calls=[("forward_propagation", (net.X,), {}),
+                                     ("backward_propagation", (net.X, net.Y), {})],
+                              read=("gradient_norms", "parameters"))
+    return {"gradients": out["calls"][1]["result"], "gradient_norms": out["read"]["gradient_norms"],
+            "parameters": out["read"]["parameters"]}
 
-    A shape error inside the student's code is named; other errors go to grade.py as they are."""
+
+def run_backprop(student, net):
+    """backprop(student, net); a shape error inside the student's code is named, other errors go
+    to grade.py as they are."""
     try:
-        return student.backprop(**net.args())
+        return backprop(student, net)
     except StudentError as error:
         if not (error.is_a("ValueError") and any(s in error.message for s in SHAPE_ERRORS)):
             raise
@@ -287,16 +297,16 @@ def constant_factor(gradients, expected, atol):
     return None
 
 
-def check_gradients(student, net, reference):
-    """Structure, then values against `reference` ('fd' or 'tape')."""
+def check_gradients(student, memo, net, reference):
+    """Structure, then values against `reference` ('fd' or 'tape'); memo: the grader's Memo."""
     out = run_backprop(student, net)
     gradients = out["gradients"]
     check_structure(gradients, net)
     if reference == "fd":
-        expected = ref.finite_differences(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+        expected = ref.finite_differences(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
         against = "central finite differences of compute_cost"
     else:
-        expected = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
+        expected = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
         against = "TensorFlow's GradientTape gradient of compute_cost"
     check_values(gradients, expected, net, against)
 
@@ -322,7 +332,7 @@ def finite_differences(student, ctx):
     for dims, activation, m in (((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4),
                                 ((5, 4, 3, 2, 1), "relu", 6)):
         net = draw_network(ctx.rng(activation), dims, activation, m)
-        fixed_case(net.describe(), lambda: check_gradients(student, net, "fd"))
+        fixed_case(net.describe(), lambda: check_gradients(student, ctx.memo, net, "fd"))
 
 
 @check("part2", "gradient_norms",
@@ -332,7 +342,7 @@ def finite_differences(student, ctx):
 def gradient_norms(student, ctx):
     for dims, activation, m in (((3, 4, 3, 1), "tanh", 5), ((4, 5, 2, 1), "relu", 3)):
         net = draw_network(ctx.rng(activation), dims, activation, m)
-        fixed_case(net.describe(), lambda: check_norms(run_backprop(student, net), net))
+        fixed_case(net.describe(), lambda: check_norms(ctx.memo, run_backprop(student, net), net))
 
 
 @check("part2", "gradient_tape_property",
@@ -341,7 +351,7 @@ def gradient_norms(student, ctx):
        contract=("The output layer L uses the sigmoid; the hidden layers use self.activation ('sigmoid', "
                 "'tanh' or 'relu';"))
 def gradient_tape_property(student, ctx):
-    run_property(ctx, networks(), lambda net: check_gradients(student, net, "tape"),
+    run_property(ctx, networks(), lambda net: check_gradients(student, ctx.memo, net, "tape"),
                  describe=lambda net: net.describe())
 
 
@@ -352,7 +362,7 @@ def gradient_tape_property(student, ctx):
 def batch_of_one(student, ctx):
     for dims, activation in (((3, 2, 1), "sigmoid"), ((4, 4, 4, 1), "tanh"), ((2, 5, 3, 1), "relu")):
         net = draw_network(ctx.rng(activation), dims, activation, 1)
-        fixed_case(net.describe(), lambda: check_gradients(student, net, "tape"))
+        fixed_case(net.describe(), lambda: check_gradients(student, ctx.memo, net, "tape"))
 
 
 @check("part2", "parameters_untouched",
@@ -361,11 +371,12 @@ def batch_of_one(student, ctx):
 def parameters_untouched(student, ctx):
     for dims, activation, m in (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5)):
         net = draw_network(ctx.rng(activation), dims, activation, m)
-        fixed_case(net.describe(), lambda: check_parameters_untouched_by_work(run_backprop(student, net), net))
+        fixed_case(net.describe(),
+                   lambda: check_parameters_untouched_by_work(ctx.memo, run_backprop(student, net), net))
 
 
-def check_parameters_untouched_by_work(out, net):
-    check_parameters(out, net)
+def check_parameters_untouched_by_work(memo, out, net):
+    check_parameters(memo, out, net)
     # Leaving self.parameters alone earns the point only from a backward pass that computed
     # something: a stub that returns nothing (or all zeros) does not get it for free.
     check_structure(out["gradients"], net)
@@ -378,7 +389,7 @@ def check_parameters_untouched_by_work(out, net):
 # -- gradient norms ---------------------------------------------------------------
 
 @quiet_overflow
-def check_norms(out, net):
+def check_norms(memo, out, net):
     norms = out["gradient_norms"]
     if type(norms) is not dict or not norms:
         raise CheckFailed("`self.gradient_norms` is empty after backward_propagation; record "
@@ -393,7 +404,7 @@ def check_norms(out, net):
             raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 ('layer_1' is the "
                               "first layer).", "zero_based_keys")
         raise CheckFailed(text, M.MISSING_KEYS)
-    tape = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+    tape = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     expected, dZ = tape["gradients"], tape["dZ"]
     numpy = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     arrays = {l: {"dW_norm": expected[f"dW{l}"], "db_norm": expected[f"db{l}"], "dZ_norm": dZ[f"dZ{l}"]}
@@ -462,7 +473,7 @@ def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
 # -- parameters ------------------------------------------------------------------
 
 @quiet_overflow
-def check_parameters(out, net):
+def check_parameters(memo, out, net):
     after = out["parameters"]
     if type(after) is not dict:
         raise CheckFailed(f"`self.parameters` is {kind(after)} after backward_propagation; it must stay "
@@ -474,7 +485,7 @@ def check_parameters(out, net):
                 ([f"gained {', '.join(map(repr, extra[:6]))}"] if extra else [])
         raise CheckFailed(f"backward_propagation changed the keys of `self.parameters`: it {' and '.join(parts)}. "
                           "Keep the gradients in their own dict.", "parameters_changed")
-    expected = ref.gradient_tape(net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
+    expected = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
     for key, sent in net.parameters.items():
         got = after[key]
         same_array = type(got) is np.ndarray and got.shape == sent.shape and got.dtype == sent.dtype
@@ -506,3 +517,103 @@ def step_size(diff, gradient):
         if lr > 0 and np.allclose(diff, -lr * gradient, rtol=1e-4, atol=1e-12):
             return lr
     return None
+
+
+# -- for make mutants: is a surviving mutant equivalent to the reference? -------------------------
+
+def equivalence_cases(rng, count):
+    """[(description, Net)]: edge cases first (one example, square weights, a constant feature,
+    all-zero gradients, two outputs), then `count` random networks."""
+    specs = [((3, 2, 1), "sigmoid", 1, "one example"), ((3, 3, 3, 1), "relu", 4, "square weight matrices"),
+             ((2, 4, 1), "tanh", 5, "constant feature"), ((3, 4, 1), "relu", 3, "zero gradients"),
+             ((2, 3, 3, 2), "tanh", 4, "two outputs")]
+    activations = ("sigmoid", "tanh", "relu")
+    for _ in range(count):
+        L = int(rng.integers(1, 5))
+        dims = tuple(int(n) for n in rng.integers(1, 6, size=L)) + (int(rng.integers(1, 3)),)
+        specs.append((dims, activations[int(rng.integers(3))], int(rng.integers(1, 7)), "random"))
+    cases = []
+    for dims, activation, m, label in specs:
+        parameters = {}
+        for l in range(1, len(dims)):
+            scale = 0.0 if label == "zero gradients" else 1 / np.sqrt(dims[l - 1])
+            parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale
+            parameters[f"b{l}"] = rng.normal(0, 0.3, (dims[l], 1)) * (scale > 0)
+        X = rng.standard_normal((dims[0], m))
+        if label == "constant feature":
+            X[0] = 1.5
+        Y = (rng.random((dims[-1], m)) < 0.5).astype(np.float64)
+        cases.append((f"{label}: layer_dims={list(dims)}, activation={activation!r}, X {X.shape}",
+                      Net(tuple(dims), activation, parameters, X, Y)))
+    return cases
+
+
+# The grader's tolerances: part 2 allows `dZ = AL - Y` (no 1e-8 guard), so the floor follows the
+# gradients' scale.
+EQUIVALENCE = Equivalence(equivalence_cases, backprop, (GRAD_RTOL, GRAD_ATOL_MIN, GRAD_ATOL_SCALE))
+
+
+# -- the feedback page's plot: per-layer gradient norms ---------------------------------------------
+
+# A deep sigmoid network like the lab's vanishing-gradient demo.
+PROBE_DIMS = (20, 16, 12, 8, 4, 1)
+PROBE_ACTIVATION = "sigmoid"
+PROBE_EXAMPLES = 32
+PROBE_SEED = 43
+
+
+def probe_inputs():
+    """parameters, X (20, 32), Y (1, 32): Xavier-scaled weights, small random biases."""
+    rng = np.random.default_rng(PROBE_SEED)
+    parameters = {}
+    for l in range(1, len(PROBE_DIMS)):
+        n_prev, n = PROBE_DIMS[l - 1], PROBE_DIMS[l]
+        parameters[f"W{l}"] = rng.standard_normal((n, n_prev)) * np.sqrt(1.0 / n_prev)
+        parameters[f"b{l}"] = rng.standard_normal((n, 1)) * 0.1
+    X = rng.standard_normal((PROBE_DIMS[0], PROBE_EXAMPLES))
+    Y = (rng.random((1, PROBE_EXAMPLES)) < 0.5).astype(np.float64)
+    return parameters, X, Y
+
+
+def probe(student, memo):
+    """The chart of the student's ||dW{l}|| per layer against the correct ones, or None."""
+    parameters, X, Y = probe_inputs()
+    expected = ref.sigmoid_dw_norms(memo, parameters, X, Y)
+    net = Net(PROBE_DIMS, PROBE_ACTIVATION, parameters, X, Y)
+    gradients = backprop(student, net)["gradients"]
+    if type(gradients) is not dict:
+        return None
+    got = [_norm(gradients.get(f"dW{l}"), parameters[f"W{l}"].shape) for l in range(1, len(expected) + 1)]
+    if all(value is None for value in got):
+        return None
+    return norms_chart(expected, got)
+
+
+def norms_chart(expected, got):
+    """The Chart of per-layer norms `got` (None where there is nothing to draw) against `expected`."""
+    layers = list(range(1, len(expected) + 1))
+    caption = (f"Gradient norm per layer on a {len(layers)}-layer sigmoid network, one fixed batch: "
+               "your backward_propagation against the correct gradients. "
+               "On the log scale, a constant gap means a constant factor (such as 1/m).")
+    # What a log scale cannot show: missing, zero, negative or not finite.
+    missing = [str(l) for l, v in zip(layers, got)
+               if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
+    if missing:
+        caption += f" Not shown for layer {', '.join(missing)}: missing, wrong shape, zero or not finite."
+    rows = [[str(layer), chart_number(right), chart_number(yours)]
+            for layer, right, yours in zip(layers, expected, got)]
+    return Chart("log_lines", "Gradient norm per layer: correct and yours", caption, "layer", "‖dW‖ (log scale)",
+                 [{"label": "correct", "role": "expected", "values": list(expected)},
+                  {"label": "yours", "role": "student", "values": got}],
+                 {"headers": ["layer", "correct ‖dW‖", "your ‖dW‖"], "rows": rows}, layers)
+
+
+def _norm(array, shape):
+    """The Frobenius norm of a float array of the right shape, else None (not plotted)."""
+    if type(array) is not np.ndarray or array.shape != shape or array.dtype.kind != "f":
+        return None
+    value = float(np.linalg.norm(array.astype(np.float64)))
+    return value if math.isfinite(value) else None
+
+
+PROBE = probe

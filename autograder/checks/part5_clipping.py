@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from autograder import mistakes as M
 from autograder.references import part5_clipping as ref
 from autograder.sandbox.workers import StudentError
-from autograder.checks import CheckFailed, check
+from autograder.checks import CheckFailed, Equivalence, check, common
 from autograder.checks.common import (expect_array_form, expect_number, fixed_case, kind, quiet_overflow, run_property,
                                       within, worst_entry)
 
@@ -82,9 +82,18 @@ def clip_inputs(draw):
 
 # -- calling the student and checking the structure ----------------------------------
 
+def clip(student, case):
+    """{"result": what clip_gradients(gradients, max_norm, clip_type) returned, "input_after": the
+    gradients dict after the call}. max_norm or clip_type None is left out of the call, so that
+    the stub's own defaults apply."""
+    out = student.call("clip_gradients", case.gradients,
+                       *(a for a in (case.max_norm, case.clip_type) if a is not None))
+    return {"result": out["result"], "input_after": out["args_after"][0]}
+
+
 def run_clip(student, case):
     """(what clip_gradients returned, the input dict after the call)."""
-    out = student.clip(case.gradients, case.max_norm, case.clip_type)
+    out = clip(student, case)
     return out["result"], out["input_after"]
 
 
@@ -237,8 +246,8 @@ def identify_stat(stats, key, case, expected, clipped):
     return None, None
 
 
-def expected_for(case):
-    clipped, _ = ref.expected(case.gradients, case.max_norm, case.clip_type)
+def expected_for(memo, case):
+    clipped, _ = ref.expected(memo, case.gradients, case.max_norm, case.clip_type)
     against = ("tf.clip_by_global_norm" if case.clip_type == "norm" else "tf.clip_by_value")
     return clipped, against
 
@@ -246,10 +255,10 @@ def expected_for(case):
 # -- properties (Hypothesis) ---------------------------------------------------------
 
 @quiet_overflow
-def check_properties(student, case):
+def check_properties(student, memo, case):
     result, _ = run_clip(student, case)
     clipped, stats = unpack(result, case)
-    expected, against = expected_for(case)
+    expected, against = expected_for(memo, case)
     named = identify_arrays(clipped, expected, case)
     norm, after = ref.global_norm(case.gradients), ref.global_norm(clipped)
     if case.clip_type == "norm":
@@ -290,21 +299,21 @@ def norm_clipping(student, ctx):
     rng = ctx.rng("norm")
     for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5)):
         case = Clip(layered(rng, dims, norm), max_norm, "norm")
-        fixed_case(case.describe(), lambda: check_arrays_case(student, case))
+        fixed_case(case.describe(), lambda: check_arrays_case(student, ctx.memo, case))
     # The defaults are part of the contract: clip_gradients(gradients) clips to a global norm of 5.
     case = Clip(layered(ctx.rng("defaults"), (3, 2, 1), 7.5), 5.0, "norm")
     fixed_case(f"{case.describe()}, called as clip_gradients(gradients) (the defaults)",
-               lambda: check_arrays_case(student, case, defaults=True))
+               lambda: check_arrays_case(student, ctx.memo, case, defaults=True))
 
 
 @quiet_overflow
-def check_arrays_case(student, case, defaults=False):
+def check_arrays_case(student, memo, case, defaults=False):
     if defaults:  # None leaves max_norm and clip_type out of the call
-        result = student.clip(case.gradients, None, None)["result"]
+        result = clip(student, Clip(case.gradients, None, None))["result"]
     else:
         result, _ = run_clip(student, case)
     clipped, _ = unpack(result, case)
-    expected, against = expected_for(case)
+    expected, against = expected_for(memo, case)
     compare_arrays(clipped, expected, case, against)
 
 
@@ -315,12 +324,12 @@ def value_clipping(student, ctx):
     rng = ctx.rng("value")
     for dims, norm, max_norm in (((3, 4, 1), 6.0, 1.0), ((2, 3, 2), 0.8, 2.0)):
         case = Clip(layered(rng, dims, norm), max_norm, "value")
-        fixed_case(case.describe(), lambda: check_value_case(student, case))
+        fixed_case(case.describe(), lambda: check_value_case(student, ctx.memo, case))
 
 
-def check_value_case(student, case):
+def check_value_case(student, memo, case):
     try:
-        check_arrays_case(student, case)
+        check_arrays_case(student, memo, case)
     except StudentError as error:
         if error.is_a("ValueError"):
             raise CheckFailed(f"Your code raised {error.type}: {error.message}\nLikely mistake: 'value' is "
@@ -339,14 +348,14 @@ def clip_statistics(student, ctx):
     for dims, norm, max_norm, clip_type in (((3, 4, 1), 9.0, 3.0, "norm"), ((2, 3, 1), 0.6, 1.5, "norm"),
                                             ((3, 3, 2), 5.0, 0.5, "value")):
         case = Clip(layered(rng, dims, norm), max_norm, clip_type)
-        fixed_case(case.describe(), lambda: check_stats_case(student, case))
+        fixed_case(case.describe(), lambda: check_stats_case(student, ctx.memo, case))
 
 
 @quiet_overflow
-def check_stats_case(student, case):
+def check_stats_case(student, memo, case):
     result, _ = run_clip(student, case)
     clipped, stats = unpack(result, case)
-    expected, _ = expected_for(case)
+    expected, _ = expected_for(memo, case)
     compare_stats(read_stats(stats, case), case, expected, clipped)
 
 
@@ -356,7 +365,7 @@ def check_stats_case(student, case):
        "with TensorFlow's clipping, and the stats.", hidden=True,
        contract="Equivalent to tf.clip_by_global_norm ('norm') and tf.clip_by_value ('value').")
 def clipping_properties(student, ctx):
-    run_property(ctx, clip_inputs(), lambda case: check_properties(student, case),
+    run_property(ctx, clip_inputs(), lambda case: check_properties(student, ctx.memo, case),
                  describe=lambda case: case.describe())
 
 
@@ -367,11 +376,11 @@ def input_not_modified(student, ctx):
     rng = ctx.rng("input")
     for dims, norm, max_norm, clip_type in (((3, 4, 1), 10.0, 2.0, "norm"), ((2, 3, 1), 6.0, 1.0, "value")):
         case = Clip(layered(rng, dims, norm), max_norm, clip_type)
-        fixed_case(case.describe(), lambda: check_input_case(student, case))
+        fixed_case(case.describe(), lambda: check_input_case(student, ctx.memo, case))
 
 
 @quiet_overflow
-def check_input_case(student, case):
+def check_input_case(student, memo, case):
     result, after = run_clip(student, case)
     if type(after) is not dict or list(after) != list(case.gradients):
         raise CheckFailed("clip_gradients changed the keys of the dict it was given; it must leave its "
@@ -391,7 +400,7 @@ def check_input_case(student, case):
     # input untouched does not get it for free. Any clipping counts here (per-array clipping
     # too, which modifies nothing): whether it is the right clipping is the other checks' job.
     clipped, _ = unpack(result, case)
-    reference, _ = expected_for(case)
+    reference, _ = expected_for(memo, case)
     must_change = [key for key, sent in case.gradients.items() if not np.array_equal(reference[key], sent)]
     if must_change and all(np.array_equal(clipped[key], case.gradients[key]) for key in must_change):
         raise CheckFailed(f"clip_gradients returned every array unchanged, but clipping must change "
@@ -452,3 +461,53 @@ def unknown_clip_type(student, ctx):
         raise CheckFailed(f"For clip_type={clip_type!r} clip_gradients returned normally; it should raise "
                           "ValueError (an unknown clip_type is a caller's mistake, which should not pass "
                           "silently).\nInput: " + case.describe(), "no_value_error")
+
+
+# -- for make mutants: is a surviving mutant equivalent to the reference? -------------------------
+
+def equivalence_cases(rng, count):
+    """[(description, Clip)]: edge cases first (zero gradients, one array, square arrays, a norm
+    below and just above max_norm, unknown clip types, the defaults), then `count` random ones."""
+    def gradients(dims, norm):
+        g = {}
+        for l in range(1, len(dims)):
+            g[f"dW{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
+            g[f"db{l}"] = rng.standard_normal((dims[l], 1))
+        total = np.sqrt(sum(np.sum(a ** 2) for a in g.values()))
+        return {k: a * (norm / total) for k, a in g.items()}
+
+    specs = [("zero gradients", {"dW1": np.zeros((2, 2)), "db1": np.zeros((2, 1))}, 1.0, "norm"),
+             ("zero gradients", {"dW1": np.zeros((2, 2)), "db1": np.zeros((2, 1))}, 1.0, "value"),
+             ("one array", {"dW1": np.array([[3.0, -4.0]])}, 1.0, "norm"),
+             ("square arrays", gradients((3, 3, 3), 10.0), 5.0, "norm"),
+             ("norm below max_norm", gradients((2, 3), 2.0), 5.0, "norm"),
+             ("square arrays", gradients((3, 3, 3), 10.0), 0.5, "value"),
+             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "l2"),
+             ("unknown clip_type", gradients((2, 2), 3.0), 1.0, "NORM"),
+             ("the defaults", gradients((3, 2, 1), 7.5), None, None),
+             ("the defaults", gradients((3, 2, 1), 4.0), None, None),
+             ("norm just above max_norm", gradients((2, 2), 1.001), 1.0, "norm")]
+    for _ in range(count):
+        dims = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(2, 4))))
+        max_norm = float(rng.choice([0.5, 1.0, 5.0, float(np.round(rng.uniform(0.1, 10), 3))]))
+        norm = max_norm * float(rng.choice([0.3, 0.9, 1.5, 20.0]))
+        specs.append(("random", gradients(dims, norm), max_norm, str(rng.choice(["norm", "value"]))))
+    cases = []
+    for label, g, max_norm, clip_type in specs:
+        shapes = ", ".join(f"{k} {a.shape}" for k, a in g.items())
+        cases.append((f"{label}: gradients {{{shapes}}}, max_norm={max_norm}, clip_type={clip_type!r}",
+                      Clip(g, max_norm, clip_type)))
+    return cases
+
+
+# The grader's tolerances: its clipping rtol, and the comparators' absolute floor.
+EQUIVALENCE = Equivalence(equivalence_cases, clip, (CLIP_RTOL, common.ATOL, 0.0))
+
+# Survivors of `make mutants` let through on purpose: a survivor is explained when a line its
+# diff adds to the stub (stripped) is `line`; it still counts against the kill rate.
+SURVIVORS = (
+    {"line": "clip_ratio = clipped_norm / original_norm if original_norm > 0 else 0.0",
+     "why": "When every gradient is 0, clip_ratio is 0/0: the contract does not say which number it is, so "
+            "zero_gradients accepts 0 or 1 (checks/part5_clipping.py, ZERO_RATIOS). Grading one of them "
+            "would fail correct code written the other way."},
+)

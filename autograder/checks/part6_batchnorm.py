@@ -27,15 +27,17 @@ pass starts a new cache on every call and runs backward only after 'train'). Z m
 never be modified in place.
 """
 import functools
+import math
 import re
 
 import numpy as np
 from hypothesis import strategies as st
 
 from autograder import mistakes as M
+from autograder.outcomes import Chart, chart_number
 from autograder.references import part6_batchnorm as ref
 from autograder.sandbox.workers import StudentError
-from autograder.checks import CheckFailed, check
+from autograder.checks import CheckFailed, Equivalence, check
 from autograder.checks.common import (ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case,
                                       run_property, subject)
 
@@ -120,12 +122,30 @@ def describe(case, mode):
 
 # -- calling the student ------------------------------------------------------------------
 
+def network_state(case, use_batch_norm=None):
+    """The kit BatchNormNetwork's constructor arguments and the attributes the case sets on it."""
+    use_batch_norm = case.use_batch_norm if use_batch_norm is None else use_batch_norm
+    init = (list(case.layer_dims), case.activation, "he", use_batch_norm)
+    return init, {"momentum": case.momentum, "epsilon": case.epsilon, "parameters": case.parameters,
+                  "running_mean": case.running_mean, "running_var": case.running_var}
+
+
+def batchnorm(student, case, mode, cache=None):
+    """The student's batch_normalize(Z, layer_num, mode) on a kit BatchNormNetwork holding the
+    case's settings, parameters, running statistics and `cache`: {"out", "Z_after", "cache",
+    "running_mean", "running_var", "parameters"} after the call."""
+    init, attributes = network_state(case)
+    out = student.call_method("batch_normalize", init=init, attributes={**attributes, "cache": cache or {}},
+                              calls=[("batch_normalize", (case.Z, case.layer, mode), {})],
+                              read=("cache", "running_mean", "running_var", "parameters"))
+    answer = out["calls"][0]
+    return {"out": answer["result"], "Z_after": answer["args_after"][0], **out["read"]}
+
+
 def call(student, case, mode, cache=None):
-    """The student's batch_normalize on `case`; a KeyError that shows a known mistake is named."""
+    """batchnorm(student, case, mode, cache); a KeyError that shows a known mistake is named."""
     try:
-        return student.batchnorm(case.layer_dims, case.activation, case.use_batch_norm, case.momentum,
-                                 case.epsilon, case.parameters, case.running_mean, case.running_var,
-                                 case.Z, case.layer, mode, cache)
+        return batchnorm(student, case, mode, cache)
     except StudentError as error:
         mistake = _key_error_mistake(error, case)
         if mistake is None:
@@ -151,16 +171,16 @@ def _key_error_mistake(error, case):
 
 # -- known mistakes, as Mistake records ------------------------------------------------------
 
-def _wrong_answers(case, mode, which):
+def _wrong_answers(memo, case, mode, which):
     """{mistake id: answer} for `which` on this case, plus layer_off_by_one from both neighbours."""
     gamma, beta, mean, var = case.state()
-    found = ref.mistaken(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, mode, which)
+    found = ref.mistaken(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, mode, which)
     wrong = []
     for k in (case.layer - 1, case.layer + 1):
         if f"gamma{k}" in case.parameters and case.parameters[f"gamma{k}"].shape == gamma.shape:
             other = case.state(k)
-            wrong.append(ref.batchnorm(case.Z, *other, case.momentum, case.epsilon, mode))
-            wrong.append(ref.batchnorm(case.Z, *other[:2], mean, var, case.momentum, case.epsilon, mode))
+            wrong.append(ref.batchnorm(memo, case.Z, *other, case.momentum, case.epsilon, mode))
+            wrong.append(ref.batchnorm(memo, case.Z, *other[:2], mean, var, case.momentum, case.epsilon, mode))
     if wrong:
         # Several ways to be off by one: a value matching any of them names the mistake.
         found["layer_off_by_one"] = wrong[0]
@@ -245,14 +265,14 @@ def train_mode_matches_keras(student, ctx):
     rng = ctx.rng("cases")
     for spec in TRAIN_CASES:
         case = make_case(rng, *spec)
-        fixed_case(describe(case, "train"), functools.partial(_train_case, student, case))
+        fixed_case(describe(case, "train"), functools.partial(_train_case, student, ctx.memo, case))
 
 
-def _train_case(student, case):
+def _train_case(student, memo, case):
     got = call(student, case, "train")
     gamma, beta, mean, var = case.state()
-    keras = ref.keras_batchnorm(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, True)
-    found = _wrong_answers(case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
+    keras = ref.keras_batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, True)
+    found = _wrong_answers(memo, case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
     expect_array("the output of batch_normalize", got["out"], keras["out"], mistakes=_mistakes(found, "out"))
     _expect_running(got, case, keras, found)
     _expect_untouched(got, case)
@@ -275,16 +295,16 @@ def test_mode_matches_keras(student, ctx):
     rng = ctx.rng("cases")
     for spec in TEST_CASES:
         case = make_case(rng, *spec)
-        fixed_case(describe(case, "test"), functools.partial(_test_case, student, case))
+        fixed_case(describe(case, "test"), functools.partial(_test_case, student, ctx.memo, case))
 
 
-def _test_case(student, case):
+def _test_case(student, memo, case):
     got = call(student, case, "test")
     gamma, beta, mean, var = case.state()
-    keras = ref.keras_batchnorm(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, False)
-    found = _wrong_answers(case, "test", ref.TEST_OUT_MISTAKES)
+    keras = ref.keras_batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, False)
+    found = _wrong_answers(memo, case, "test", ref.TEST_OUT_MISTAKES)
     expect_array("the output of batch_normalize", got["out"], keras["out"], mistakes=_mistakes(found, "out"))
-    trained = ref.batchnorm(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
+    trained = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
     for key in ("running_mean", "running_var"):
         running = got[key]
         if type(running) is dict and type(running.get(case.layer)) is np.ndarray:
@@ -313,10 +333,10 @@ def cache_for_backward(student, ctx):
                "mu1": np.round(rng.normal(size=(4, 1)), 2), "var1": np.round(rng.uniform(0.5, 2, (4, 1)), 2),
                "Z1": np.round(rng.normal(size=(4, m)), 2), "A1": np.round(rng.uniform(0, 2, (4, m)), 2)}
     text = describe(case, "train") + f", self.cache holding {', '.join(earlier)} from layer 1"
-    fixed_case(text, functools.partial(_cache_case, student, case, earlier))
+    fixed_case(text, functools.partial(_cache_case, student, ctx.memo, case, earlier))
 
 
-def _cache_case(student, case, earlier):
+def _cache_case(student, memo, case, earlier):
     got = call(student, case, "train", cache=earlier)
     l = case.layer
     cache = got["cache"]
@@ -334,8 +354,8 @@ def _cache_case(student, case, earlier):
                           f"batch_normalize(Z, {l}, 'train'); it has {', '.join(repr(k) for k in cache)}."
                           f"\nLikely mistake: {ref.MISTAKES['cache_entries_missing']}", "cache_entries_missing")
     gamma, beta, mean, var = case.state()
-    expected = ref.batchnorm(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
-    found = _wrong_answers(case, "train", ("unbiased_variance", "missing_epsilon", "epsilon_outside_sqrt",
+    expected = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
+    found = _wrong_answers(memo, case, "train", ("unbiased_variance", "missing_epsilon", "epsilon_outside_sqrt",
                                            "missing_sqrt", "wrong_axis"))
     extra = {"cached_output": {"Z_norm": expected["out"]},
              "cached_std": {"var": np.sqrt(expected["var"])},
@@ -466,9 +486,9 @@ def _finite_output(got, case):
     return out
 
 
-def _name_by_mirror(case, mode, out, text):
+def _name_by_mirror(memo, case, mode, out, text):
     """Raise CheckFailed with `text`, naming a known mistake if the output matches one."""
-    found = _wrong_answers(case, mode, ref.OUT_MISTAKES)
+    found = _wrong_answers(memo, case, mode, ref.OUT_MISTAKES)
     for mistake in _mistakes(found, "out"):
         if mistake.value.shape == out.shape and np.allclose(out, mistake.value, rtol=1e-6, atol=1e-9):
             raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
@@ -483,11 +503,11 @@ def _name_by_mirror(case, mode, out, text):
        contract=('normalise each feature (row) over the m examples of the batch, with the biased variance '
                 '(divide by m, like np.var):'))
 def normalised_statistics(student, ctx):
-    run_property(ctx, property_cases(), functools.partial(_statistics, student),
+    run_property(ctx, property_cases(), functools.partial(_statistics, student, ctx.memo),
                  lambda case: describe(case, "train"))
 
 
-def _statistics(student, case):
+def _statistics(student, memo, case):
     out = _finite_output(call(student, case, "train"), case)
     gamma, beta = case.state()[:2]
     var = np.var(case.Z, axis=1, keepdims=True)
@@ -504,7 +524,7 @@ def _statistics(student, case):
             text = (f"Feature {i} of your output has {name} {got[i, 0]:.6g} over the batch; expected "
                     f"{expected[i, 0]:.6g} (" + ("beta" if name == "mean" else
                                                  "|gamma| * sqrt(var / (var + epsilon))") + ").")
-            _name_by_mirror(case, "train", out, text)
+            _name_by_mirror(memo, case, "train", out, text)
 
 
 # -- 6. invariance to a per-feature shift and scale -------------------------------------------------------------
@@ -535,10 +555,10 @@ def shift_and_scale_invariance(student, ctx):
         return f"{describe(case, 'train')}; then the same with scales * Z + shifts, scales = " \
                f"{_text(scales)}, shifts = {_text(shifts)}"
 
-    run_property(ctx, invariance_cases(), functools.partial(_invariance, student), describe_pair)
+    run_property(ctx, invariance_cases(), functools.partial(_invariance, student, ctx.memo), describe_pair)
 
 
-def _invariance(student, example):
+def _invariance(student, memo, example):
     case, moved, _, _ = example
     out = _finite_output(call(student, case, "train"), case)
     out_moved = _finite_output(call(student, moved, "train"), moved)
@@ -549,7 +569,7 @@ def _invariance(student, example):
         text = (f"Your output changed when Z was shifted and scaled: at index {index} it is "
                 f"{out[index]:.6g} for Z and {out_moved[index]:.6g} for scales * Z + shifts (batch "
                 f"normalisation removes each feature's mean and scale).")
-        _name_by_mirror(moved, "train", out_moved, text)
+        _name_by_mirror(memo, moved, "train", out_moved, text)
 
 
 # -- 7. constant features ------------------------------------------------------------------------------------
@@ -561,10 +581,10 @@ def _invariance(student, example):
                 ' so its Z_norm is 0 and its output is beta: never NaN.'))
 def constant_feature(student, ctx):
     run_property(ctx, property_cases(min_m=1, max_m=6, constant=True, epsilons=(1e-5, 1e-8, 1e-3)),
-                 functools.partial(_constant, student), lambda case: describe(case, "train"))
+                 functools.partial(_constant, student, ctx.memo), lambda case: describe(case, "train"))
 
 
-def _constant(student, case):
+def _constant(student, memo, case):
     got = call(student, case, "train")
     out = got["out"]
     if type(out) is np.ndarray and out.shape == case.Z.shape and out.dtype.kind == "f" \
@@ -584,8 +604,8 @@ def _constant(student, case):
         raise CheckFailed(f"{text[:-1]} (feature {index[0]} is constant over the batch).\n"
                           f"Likely mistake: {ref.MISTAKES[mistake]}", mistake)
     gamma, beta, mean, var = case.state()
-    expected = ref.batchnorm(case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
-    found = _wrong_answers(case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
+    expected = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
+    found = _wrong_answers(memo, case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
     scale = float(np.max(1 + np.abs(gamma) + np.abs(beta)))
     expect_array("the output of batch_normalize", out, expected["out"], atol=1e-9 * scale,
                  mistakes=_mistakes(found, "out"))
@@ -623,15 +643,31 @@ def network_gradients(student, ctx):
     text = (f"BatchNormNetwork(layer_dims={list(layer_dims)}, activation={activation!r}) with momentum="
             f"{momentum:g}, epsilon={epsilon:g} and grader-chosen W, b, gamma, beta; forward_propagation(X, "
             f"'train') and backward_propagation(X, Y) with X = {_text(X)}, Y = {_text(Y)}")
-    fixed_case(text, functools.partial(_network_case, student, layer_dims, activation, momentum, epsilon,
-                                       parameters, case.running_mean, case.running_var, X, Y))
+    network_case = Case(layer_dims, 1, momentum, epsilon, parameters, case.running_mean, case.running_var, case.Z,
+                        activation=activation)
+    fixed_case(text, functools.partial(_network_case, student, ctx.memo, network_case, X, Y))
 
 
-def _network_case(student, layer_dims, activation, momentum, epsilon, parameters, running_mean,
-                  running_var, X, Y):
+def network(student, case, X, Y, mode):
+    """The kit's BatchNormNetwork (batch norm on) with the case's settings and the student's
+    batch_normalize: forward_propagation(X, mode) and, in 'train' mode, backward_propagation(X, Y).
+    Returns {"AL", "running_mean", "running_var"[, "gradients"]}."""
+    init, attributes = network_state(case, use_batch_norm=True)
+    calls = [("forward_propagation", (X, mode), {})]
+    if mode == "train":
+        calls.append(("backward_propagation", (X, Y), {}))
+    out = student.call_method("batch_normalize", init=init, attributes=attributes, calls=calls,
+                              read=("running_mean", "running_var"))
+    result = {"AL": out["calls"][0]["result"], **out["read"]}
+    if mode == "train":
+        result["gradients"] = out["calls"][1]["result"]
+    return result
+
+
+def _network_case(student, memo, case, X, Y):
+    layer_dims, activation, epsilon, parameters = case.layer_dims, case.activation, case.epsilon, case.parameters
     try:
-        got = student.batchnorm_network(layer_dims, activation, momentum, epsilon, parameters,
-                                        running_mean, running_var, X, Y, "train")
+        got = network(student, case, X, Y, "train")
     except StudentError as error:
         key = error.message.strip().strip("'\"")
         L = len(layer_dims) - 1
@@ -652,7 +688,7 @@ def _network_case(student, layer_dims, activation, momentum, epsilon, parameters
     AL, stats = ref.network_forward(layer_dims, activation, parameters, X, epsilon)
     expect_array("the network's output AL", got["AL"], AL)
     gradients = expect_dict("the gradients", got["gradients"])
-    expected = ref.finite_differences(layer_dims, activation, parameters, X, Y, epsilon)
+    expected = ref.finite_differences(memo, layer_dims, activation, parameters, X, Y, epsilon)
     for key, value in expected.items():
         if key not in gradients:
             raise CheckFailed(f"The kit's backward pass returned no {key!r}.", M.MISSING_KEYS)
@@ -662,3 +698,116 @@ def _network_case(student, layer_dims, activation, momentum, epsilon, parameters
             raise CheckFailed(f"{failure.feedback} (expected: central finite differences of the cost)\n"
                               f"Likely mistake: {ref.MISTAKES['cache_inconsistent']}",
                               "cache_inconsistent") from None
+
+
+# -- for make mutants: is a surviving mutant equivalent to the reference? -------------------------
+
+def equivalence_cases(rng, count):
+    """[(description, (Case, mode, cache))]: edge cases first (one example, square weights, a
+    constant feature, the last layer, test mode, batch norm off, a cache holding another
+    layer's entries), then `count` random calls."""
+    specs = [((3, 2, 1), 1, 1, "train", "one example"), ((3, 4, 4, 1), 2, 5, "train", "square weights"),
+             ((3, 3, 1), 1, 6, "train", "constant feature"), ((3, 3, 1), 2, 4, "train", "the last layer"),
+             ((3, 3, 1), 1, 4, "test", "test mode"), ((3, 3, 1), 1, 4, "train", "batch norm off"),
+             ((2, 3, 3, 1), 2, 4, "train", "cache of another layer")]
+    for _ in range(count):
+        dims = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(2, 5)))) + (1,)
+        layer = int(rng.integers(1, len(dims)))
+        specs.append((dims, layer, int(rng.integers(1, 7)), str(rng.choice(["train", "test"])), "random"))
+    cases = []
+    for dims, layer, m, mode, label in specs:
+        momentum = float(rng.choice([0.9, 0.5, 0.99]))
+        epsilon = float(rng.choice([1e-5, 1e-3, 0.1]))
+        case = make_case(rng, dims, layer, m, momentum, epsilon, use_batch_norm=label != "batch norm off")
+        Z = case.Z.copy()
+        if label == "constant feature":
+            Z[1] = 0.7
+        cache = {}
+        if label == "cache of another layer":
+            cache = {"Z_norm1": np.ones((dims[1], m)), "mu1": np.zeros((dims[1], 1)), "A0": np.ones((dims[0], m))}
+        cases.append((f"{label}: layer_dims={list(dims)}, layer_num={layer}, mode={mode!r}, Z {Z.shape}, "
+                      f"momentum={momentum}, epsilon={epsilon}", (case.with_Z(Z), mode, cache)))
+    return cases
+
+
+def observe(student, call_case):
+    """What batch_normalize returns and leaves behind on one equivalence case."""
+    case, mode, cache = call_case
+    return batchnorm(student, case, mode, cache)
+
+
+EQUIVALENCE = Equivalence(equivalence_cases, observe, (RTOL, ATOL, 0.0))
+
+
+# -- the feedback page's plot: normalised activations against Keras -----------------------------------
+
+# One batch-normalised layer with 3 features of different scales.
+PROBE_DIMS = (4, 3, 1)
+PROBE_EXAMPLES = 64
+PROBE_MOMENTUM = 0.9
+PROBE_EPSILON = 1e-5
+PROBE_SEED = 46
+PROBE_GAMMA = ((1.5,), (0.5,), (2.0,))
+PROBE_BETA = ((0.2,), (-1.0,), (0.5,))
+
+
+def probe_case():
+    """A (4, 3, 1) network's layer 1 with fresh running statistics, and Z (3, 64) with
+    per-feature means and scales."""
+    rng = np.random.default_rng(PROBE_SEED)
+    n = PROBE_DIMS[1]
+    parameters = {
+        "W1": rng.standard_normal((n, PROBE_DIMS[0])), "b1": np.zeros((n, 1)),
+        "W2": rng.standard_normal((1, n)), "b2": np.zeros((1, 1)),
+        "gamma1": np.array(PROBE_GAMMA), "beta1": np.array(PROBE_BETA),
+    }
+    means = np.array([[3.0], [-2.0], [0.5]])
+    scales = np.array([[2.0], [0.5], [5.0]])
+    Z = means + scales * rng.standard_normal((n, PROBE_EXAMPLES))
+    return Case(PROBE_DIMS, 1, PROBE_MOMENTUM, PROBE_EPSILON, parameters, {1: np.zeros((n, 1))},
+                {1: np.ones((n, 1))}, Z)
+
+
+def probe(student, memo):
+    """The chart of the student's 'train' output against Keras', activation by activation, or None."""
+    case = probe_case()
+    gamma, beta, mean, var = case.state()
+    expected = ref.keras_batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, True)["out"]
+    out = batchnorm(student, case, "train")["out"]
+    if type(out) is not np.ndarray or out.shape != case.Z.shape or out.dtype.kind != "f":
+        return None
+    got = [[float(v) if math.isfinite(v) else None for v in row] for row in out.astype(np.float64)]
+    return activations_chart(expected.tolist(), got)
+
+
+def activations_chart(expected, got):
+    """The Chart of the student's activations `got` (rows: features; None where not finite)
+    against Keras' `expected`, one series per feature."""
+    series, rows = [], []
+    for feature, (mine, keras) in enumerate(zip(got, expected), start=1):
+        pairs = [[k, y] for k, y in zip(keras, mine) if _finite(k) and _finite(y)]
+        series.append({"label": f"feature {feature}", "role": "group", "points": pairs})
+        if not pairs:
+            rows.append([str(feature), "no finite values", "", ""])
+            continue
+        gap = max(abs(y - k) for k, y in pairs)
+        rows.append([str(feature), chart_number(gap), _spread([y for _, y in pairs]), _spread([k for k, _ in pairs])])
+    caption = ("Train mode on 3 features x 64 examples with gamma = (1.5, 0.5, 2) and beta = (0.2, -1, 0.5): "
+               "each point is one activation. Correct code puts every point on the dashed line.")
+    return Chart("scatter", "Batch normalisation: yours against Keras", caption, "Keras BatchNormalization output",
+                 "your batch_normalize output", series,
+                 {"headers": ["feature", "largest |yours − Keras|", "yours: mean, sd", "Keras: mean, sd"],
+                  "rows": rows})
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _spread(values):
+    mean = math.fsum(values) / len(values)
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+    return f"{chart_number(mean)}, {chart_number(sd)}"
+
+
+PROBE = probe

@@ -1,7 +1,7 @@
 """Part 9: diagnose_gradient_health(network, X, Y, threshold_vanishing, threshold_exploding).
 
-The network is a stand-in whose gradients the grader chose (autograder/worker/ops.py,
-SuppliedNetwork), so a Part 2 bug cannot cost Part 9 points: after a forward pass on
+The network is a stand-in whose gradients the grader chose (SuppliedNetwork, the kit code
+below, built in the worker), so a Part 2 bug cannot cost Part 9 points: after a forward pass on
 the X under diagnosis its backward pass returns the `fresh` gradients, otherwise the
 `stale` gradients of an earlier batch. Stale norms sit in a different class than fresh
 ones in every layer, and db norms in a third one, so using them is always visible.
@@ -35,9 +35,10 @@ from hypothesis import strategies as st
 
 from autograder import mistakes as M
 from autograder.references import part9_diagnosis as ref
+from autograder.sandbox.student import KitObject
 from autograder.sandbox.workers import StudentError
-from autograder.checks import CheckFailed, check
-from autograder.checks.common import RTOL, expect_dict, expect_number, fixed_case, kind, run_property
+from autograder.checks import CheckFailed, Equivalence, check
+from autograder.checks.common import ATOL, RTOL, expect_dict, expect_number, fixed_case, kind, run_property
 
 KINDS = ("vanishing", "healthy", "exploding")
 MARGIN = 1.001   # every drawn norm is at least 0.1% away from a threshold
@@ -143,11 +144,20 @@ def describe(net):
 
 # -- calling the student ------------------------------------------------------------------------
 
+def diagnose(student, net, activation="sigmoid"):
+    """The student's diagnose_gradient_health(network, X, Y[, *thresholds]) on a SuppliedNetwork
+    (KIT_CODE below) holding `net`'s gradients: {"result": what it returned, "calls": the calls
+    made on the network, [{"method", ...}] in call order}."""
+    network = KitObject("SuppliedNetwork", (net.layer_dims, activation, net.parameters, net.fresh, net.stale,
+                                            net.X, net.AL, net.Y), read=("calls",))
+    out = student.call("diagnose_gradient_health", network, net.X, net.Y, *(net.thresholds or ()))
+    return {"result": out["result"], "calls": out["args_after"][0]["calls"]}
+
+
 def call(student, net):
-    """{'result', 'calls'}; a ZeroDivisionError is named (the flow ratio's last norm is 0)."""
+    """diagnose(student, net); a ZeroDivisionError is named (the flow ratio's last norm is 0)."""
     try:
-        return student.diagnose(net.layer_dims, "sigmoid", net.parameters, net.fresh, net.stale, net.X,
-                                net.Y, net.AL, net.thresholds)
+        return diagnose(student, net)
     except StudentError as error:
         if error.is_a("ZeroDivisionError") or error.is_a("FloatingPointError"):
             raise CheckFailed(f"Your code raised {error.type}: {error.message}\n"
@@ -450,3 +460,98 @@ def _edge_case(student, net):
     answer = call(student, net)
     expect_classification(answer, net)
     expect_norms_and_ratio(answer, net)
+
+
+# -- kit code the worker needs: the network that stands in for the student's ---------------------
+
+# Run in the worker's kit namespace after the release's definitions (NumPy only). `diagnose`
+# above builds one per call as a KitObject and reads its `calls` back.
+KIT_CODE = '''
+import numpy as np
+
+
+class SuppliedNetwork:
+    """A network whose gradients the grader chose, standing in for the kit's.
+
+    Until forward_propagation sees the X under diagnosis, backward_propagation
+    returns the stale gradients of an earlier batch, as a real network's cache
+    would: a diagnosis that skips the fresh forward pass classifies those.
+    """
+
+    def __init__(self, layer_dims, activation, parameters, fresh, stale, X, AL, Y=None):
+        self.layer_dims = list(layer_dims)
+        self.num_layers = len(layer_dims) - 1
+        self.activation = activation
+        self.parameters = {key: value.copy() for key, value in parameters.items()}
+        self.gradient_norms = {}
+        self.activation_stats = {}
+        self.cache = {}
+        self.calls = []
+        self._fresh, self._stale, self._X, self._AL = fresh, stale, X, AL
+        self._Y = Y
+        self._current = stale
+
+    def forward_propagation(self, X, mode="train"):
+        same = isinstance(X, np.ndarray) and X.shape == self._X.shape and np.array_equal(X, self._X)
+        self.calls.append({"method": "forward_propagation", "same_X": bool(same)})
+        self._current = self._fresh if same else self._stale
+        self.cache = {"A0": X, f"A{self.num_layers}": self._AL.copy()}
+        return self._AL.copy()
+
+    def backward_propagation(self, X, Y):
+        self.calls.append({"method": "backward_propagation", "same_X": _same_array(X, self._X),
+                           "same_Y": None if self._Y is None else _same_array(Y, self._Y)})
+        gradients = {key: value.copy() for key, value in self._current.items()}
+        for l in range(1, self.num_layers + 1):
+            self.gradient_norms[f"layer_{l}"] = {
+                "dW_norm": np.linalg.norm(gradients[f"dW{l}"]),
+                "db_norm": np.linalg.norm(gradients[f"db{l}"]),
+                "dZ_norm": np.linalg.norm(gradients[f"dW{l}"]) * 2.0,
+            }
+        return gradients
+
+    def compute_cost(self, AL, Y):
+        m = Y.shape[1]
+        return np.squeeze(-(1 / m) * np.sum(Y * np.log(AL + 1e-8) + (1 - Y) * np.log(1 - AL + 1e-8)))
+
+
+def _same_array(a, b):
+    return bool(isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b))
+'''
+
+
+# -- for make mutants: is a surviving mutant equivalent to the reference? -------------------------
+
+def equivalence_cases(rng, count):
+    """[(description, Network)]: edge cases first (one layer, zero gradients in every, the first
+    and the last layer, square weights with thresholds, norms 0.1% from each threshold), then
+    `count` random networks."""
+    specs = [((3, 1), ["healthy"], None, "one layer"), ((3, 3, 3, 1), ["zero"] * 3, None, "zero gradients"),
+             ((3, 3, 3, 1), ["zero", "healthy", "healthy"], None, "first layer zero"),
+             ((2, 3, 3, 1), ["healthy", "vanishing", "zero"], None, "last layer zero"),
+             ((4, 4, 4, 1), ["exploding", "healthy", "vanishing"], (0.001, 10.0), "square weights, thresholds")]
+    boundaries = [((3, 2, 2, 2, 1), ["vanishing", "healthy", "healthy", "exploding"], thresholds, (1.0, 0.0, 1.0, 0.0),
+                   "norms 0.1% from each threshold") for thresholds in (None, (0.05, 20.0))]
+    for _ in range(count):
+        L = int(rng.integers(1, 7))
+        dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
+        kinds = [KINDS[k] for k in rng.integers(0, 3, size=L)]
+        drawn = (float(rng.choice([0.001, 0.05])), float(rng.choice([10.0, 500.0])))
+        thresholds = None if rng.random() < 0.5 else drawn
+        specs.append((tuple(dims), kinds, thresholds, "random"))
+    specs = [(dims, kinds, thresholds, rng.random(len(kinds)), label) for dims, kinds, thresholds, label in specs]
+    cases = []
+    for dims, kinds, thresholds, positions, label in boundaries[:1] + specs[:5] + boundaries[1:] + specs[5:]:
+        net = make_network(rng, list(dims), kinds, positions, thresholds)
+        cases.append((f"{label}: layer_dims={list(dims)}, dW classes {kinds}, thresholds={thresholds or 'default'}",
+                      net))
+    return cases
+
+
+def observe(student, net):
+    """What diagnose_gradient_health returns, and the calls it makes, on one equivalence case."""
+    return diagnose(student, net, activation="relu")
+
+
+EQUIVALENCE = Equivalence(equivalence_cases, observe, (RTOL, ATOL, 0.0))

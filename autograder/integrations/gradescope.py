@@ -9,14 +9,13 @@ from the package alone, and the zip is checked for solution cells, solution
 notebooks and test files before it is kept.
 
 `python -m autograder.integrations.gradescope run [--root /autograder]` (what run_autograder
-runs) grades the one notebook or .py in <root>/submission with the same
-checks as `make grade` and writes <root>/results/results.json in Gradescope's
-format: one test per check, numbered "<part>.<check>".
+runs) grades the one notebook or .py in <root>/submission with a Grader, through
+`make grade`'s own batch (pipeline/batch.py), and writes <root>/results/results.json in
+Gradescope's format: one test per check, numbered "<part>.<check>".
 """
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -60,29 +59,40 @@ def build(dest, repo=config.REPO):
 
 # -- grading on Gradescope --------------------------------------------------------------
 
-def run(root):
-    """Grade <root>/submission into <root>/results/results.json; returns the exit code."""
+def run(root, grader=None):
+    """Grade <root>/submission into <root>/results/results.json with `grader` (default: the kit's
+    grading.toml); returns the exit code."""
+    from autograder.outputs.report import summary_table  # noqa: PLC0415 - the grading path only
+    from autograder.pipeline.batch import grade_batch
+    from autograder.pipeline.grader import Grader
+
     root = Path(root)
     results_path = root / "results" / "results.json"
-    grading = config.load()
-    found = find_submission(root / "submission", grading.notebook)
-    if found is None:
-        _write(results_path, no_submission(grading))
-        return 0
-    with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as out:
-        # The same command as `make grade`, one grading process: Gradescope gives one submission.
-        command = [sys.executable, "-m", "autograder", "grade", str(found), "--out", out, "--jobs", "1"]
-        done = subprocess.run(command, capture_output=True, text=True)
-        print(done.stdout + done.stderr)  # stdout is for instructors only (stdout_visibility)
-        records = sorted(Path(out, "results").glob("*.json"))
-        if done.returncode != 0 or len(records) != 1:
-            # No results.json: Gradescope then flags the run as an autograder failure, which an
-            # instructor sees, instead of a silent 0 the student would have to query.
-            print(f"gradlab: grading failed (exit code {done.returncode})", file=sys.stderr)
+    own = grader is None
+    grader = Grader.load(warm=False) if own else grader
+    try:
+        found = find_submission(root / "submission", grader.settings.notebook)
+        if found is None:
+            _write(results_path, no_submission(grader.settings))
+            return 0
+        with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as out:
+            # What `make grade` does, in one grading process: Gradescope gives one submission.
+            try:
+                records, grading = grade_batch([found], out, grader, jobs=1)
+            except Exception as error:  # noqa: BLE001 - any failure of the grader is the instructor's to see
+                # No results.json: Gradescope then flags the run as an autograder failure, which an
+                # instructor sees, instead of a silent 0 the student would have to query.
+                print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
+                return 1
+            print(summary_table(records, grading))  # stdout is for instructors only (stdout_visibility)
+        if len(records) != 1:
+            print(f"gradlab: grading failed ({len(records)} results for one submission)", file=sys.stderr)
             return 1
-        record = json.loads(records[0].read_text())
-    _write(results_path, to_results(record, _registered_checks(), found.relative_to(root / "submission")))
-    return 0
+        _write(results_path, to_results(records[0], grader.checks, found.relative_to(root / "submission")))
+        return 0
+    finally:
+        if own:
+            grader.close()
 
 
 def find_submission(folder, notebook_name):
@@ -115,7 +125,7 @@ def to_results(record, checks=(), filename="your submission"):
                 "number": f"{number}.{position}",
                 "score": check["score"],
                 "max_score": check["max_score"],
-                "status": "passed" if check["passed"] else "failed",
+                "status": "passed" if _status(check) == "passed" else "failed",
                 "output": f"{info.summary}\n\n{check['feedback']}" if info else check["feedback"],
                 "visibility": HIDDEN_VISIBILITY if info and info.hidden else "visible",
             })
@@ -129,6 +139,11 @@ def to_results(record, checks=(), filename="your submission"):
         "tests": tests,
         "extra_data": {"seed": record.get("seed"), "grader_version": record.get("grader_version")},
     }
+
+
+def _status(check):
+    """A results record's check status (records before format 2 carry only "passed")."""
+    return check.get("status") or ("passed" if check["passed"] else "failed")
 
 
 def no_submission(grading):
@@ -158,12 +173,6 @@ def _summary(record, filename):
 def _part_number(pid, index):
     digits = re.findall(r"\d+", pid)
     return digits[0] if digits else str(index)
-
-
-def _registered_checks():
-    from autograder.checks import all_checks  # noqa: PLC0415 - imports every part's checks
-
-    return all_checks()
 
 
 def _write(path, results):

@@ -12,7 +12,7 @@ is gone by then, so no student cell can change a score. nbgrader's
 sanitizing pass (ClearOutput, OverwriteCells) has already run: the notebook
 this step sees has no outputs of the student's, and its test cells are the
 instructor's. The grading processes (TensorFlow loaded once) serve the whole
-run: autograder/pipeline/grading_service.py.
+run: autograder/pipeline/grading_service.py, kept on nbgrader's converter.
 
 ConfinedExecute, for `make autograde EXECUTE=1` only: runs the notebook for
 its outputs (the demos' prints and plots), test cells excepted, in a kernel
@@ -86,13 +86,12 @@ class GradeFromFile(NbGraderPreprocessor):
     jobs = Integer(0, help="Grading processes for the run (0: one per CPU, as `make grade`).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder.pipeline import grading_service
         from autograder.integrations.export import part_of
         from autograder.pipeline.batch import images
 
         info = resources["nbgrader"]
         course = course_directory(self)
-        service = grading_service.service(course_files(course, self.config, info["db_url"]), self.jobs or None)
+        service = self.service()
         student, assignment, name = info["student"], info["assignment"], info["notebook"]
         self._prefetch_next(service, course, student, assignment, name)
         result = service.result(student, self._submitted(course, student, assignment, name))
@@ -107,11 +106,25 @@ class GradeFromFile(NbGraderPreprocessor):
                 self.log.warning("%s: test cell %s is not one the kit grades: 0 points", student,
                                  cell.metadata.nbgrader.get("grade_id"))
             else:
+                hidden = {c.name for c in service.checks if c.part == pid and c.hidden}
                 cell.outputs = _part_outputs(pid, parts[pid], result, float(cell.metadata.nbgrader["points"]),
-                                             figures.get(pid, []), first=not seen)
+                                             figures.get(pid, []), first=not seen, hidden=hidden)
                 seen.add(pid)
             cell.execution_count = None
         return nb, resources
+
+    def service(self):
+        """The run's GradingService. nbgrader makes a new instance of this step for every notebook,
+        so the service lives on the converter that runs the steps (Autograde, one per run), which
+        starts it with the first notebook; without a converter, on this step."""
+        from autograder.pipeline.grading_service import GradingService
+
+        holder = _converter(self) or self
+        service = getattr(holder, "_gradlab_grading_service", None)
+        if service is None:
+            service = GradingService(self.jobs or None)
+            holder._gradlab_grading_service = service
+        return service
 
     @staticmethod
     def _submitted(course, student, assignment, name):
@@ -198,20 +211,18 @@ def _is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
-def _part_outputs(pid, part, result, cell_points, figures, first):
+def _part_outputs(pid, part, result, cell_points, figures, first, hidden=()):
     """[the per-check table (+ plots), the points as an execute_result] for part `pid`.
 
-    figures: [(caption, data URI, values)] of the part, from plots.images."""
-    from autograder.checks import REGISTRY
-    from autograder.integrations.notebook import PartResult
+    figures: [(caption, data URI, values)] of the part, from plots.images; hidden: the names
+    of the part's hidden checks."""
+    from autograder.integrations.notebook import PartResult, Row
     from autograder.outputs.pages import figures_html, messages as page_messages
 
     if abs(cell_points - part["max_score"]) > 1e-9:
         raise ValueError(f"the test cell of {pid} is worth {cell_points:g} points in the notebook but "
                          f"{part['max_score']:g} in grading.toml: make them equal and run `make release`")
-    hidden = {c.name for c in REGISTRY if c.part == pid and c.hidden}
-    rows = [(c["name"], c["passed"], c["score"], c["max_score"], str(c["feedback"]), c["name"] in hidden)
-            for c in part["checks"]]
+    rows = [Row.of(c, c["name"] in hidden) for c in part["checks"]]
     shown = PartResult(pid, part["title"], part["score"], part["max_score"], False, rows)
     plots = figures_html(figures)
     messages = page_messages(result.record["errors"], ()) if first else ""

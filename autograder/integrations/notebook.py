@@ -14,9 +14,11 @@ their points come from grading the submitted file outside it
 with NBGRADER_EXECUTION set to "autograde", the notebook file in the working directory is
 graded instead of the history, through the very steps `make grade` uses. Nothing here
 writes to stderr: nbgrader gives 0 points to a test cell with any stderr output.
+
+Each call grades with a Grader of its own (not warm: its one or two workers start when
+needed; no plots), so nothing is kept between calls: a cell run again is graded again.
 """
 import contextlib
-import hashlib
 import io
 import os
 import sys
@@ -25,13 +27,10 @@ from html import escape
 from pathlib import Path
 
 from autograder import config
-from autograder.pipeline import release
-from autograder.checks import all_checks
+from autograder.outcomes import Status
 from autograder.pipeline.extract import extract
-from autograder.pipeline.grade import WorkerSupply, grade
+from autograder.pipeline.grader import Grader
 from autograder.pipeline.load import Submission
-
-_CACHE = {}  # (statements digest, seed, part, check) -> Outcome: public and hidden runs share work
 
 
 # Inline styles only: JupyterLab, Notebook 7 and VS Code style output HTML with their own CSS
@@ -46,6 +45,28 @@ _PRE = (f"{_TEXT}white-space:pre-wrap;margin:2px 0 8px;padding:6px 8px;backgroun
         "font-size:0.92em;overflow-x:visible")
 
 
+@dataclass(frozen=True)
+class Row:
+    """One check of a PartResult."""
+
+    name: str
+    status: Status
+    earned: float     # points earned
+    points: float     # points the check is worth
+    feedback: str
+    hidden: bool
+
+    @property
+    def passed(self):
+        return self.status is Status.PASSED
+
+    @classmethod
+    def of(cls, check, hidden):
+        """The row of a results record's check ({"name", "score", "max_score", "status", ...})."""
+        return cls(check["name"], Status(check["status"]), check["score"], check["max_score"],
+                   str(check["feedback"]), hidden)
+
+
 @dataclass
 class PartResult:
     """One part's feedback. In a notebook its output is the feedback table (text/html) and,
@@ -57,16 +78,16 @@ class PartResult:
     score: float
     max_score: float
     public_only: bool
-    rows: list  # (check name, passed, points earned, points, feedback, hidden)
+    rows: list  # [Row]
     skipped: list = field(default_factory=list)  # names of checks that did not run to the end
 
     def header(self):
         """The header, e.g. "public checks: 5/5 passed (5 of 10 points); 5 more points from hidden
         checks at grading": what passed, the score, and what the hidden checks add."""
-        passed = sum(1 for _, ok, *_ in self.rows if ok)
+        passed = sum(1 for row in self.rows if row.passed)
         which = "public checks" if self.public_only else "all checks"
         text = f"{which}: {passed}/{len(self.rows)} passed ({self.score:g} of {self.max_score:g} points)"
-        rest = self.max_score - sum(pts for _n, _o, _g, pts, _t, _h in self.rows)
+        rest = self.max_score - sum(row.points for row in self.rows)
         if self.public_only and rest > 0:
             text += f"; {rest:g} more points from hidden checks at grading"
         return text
@@ -76,13 +97,15 @@ class PartResult:
 
     def _repr_html_(self):
         rows = []
-        for name, ok, got, pts, text, _ in self.rows:
-            colour = "#1a7f37" if ok else "#cf222e"
-            rows.append(f"<tr><td style='{_CELL};color:{colour};font-weight:600'>{'pass' if ok else 'fail'}</td>"
-                        f"<td style='{_CELL};font-family:ui-monospace,monospace'>{_breakable(name)}</td>"
-                        f"<td style='{_CELL};white-space:nowrap'>{got:g} / {pts:g}</td></tr>")
-            if not ok:
-                rows.append(f"<tr><td colspan='3' style='{_CELL}'><pre style='{_PRE}'>{escape(text)}</pre></td></tr>")
+        for row in self.rows:
+            colour = "#1a7f37" if row.passed else "#cf222e"
+            rows.append(f"<tr><td style='{_CELL};color:{colour};font-weight:600'>"
+                        f"{'pass' if row.passed else 'fail'}</td>"
+                        f"<td style='{_CELL};font-family:ui-monospace,monospace'>{_breakable(row.name)}</td>"
+                        f"<td style='{_CELL};white-space:nowrap'>{row.earned:g} / {row.points:g}</td></tr>")
+            if not row.passed:
+                rows.append(f"<tr><td colspan='3' style='{_CELL}'><pre style='{_PRE}'>{escape(row.feedback)}</pre>"
+                            "</td></tr>")
         head = "".join(f"<th style='{_CELL};font-weight:600'>{h}</th>" for h in ("result", "check", "points"))
         return (f"<div class='gradlab-feedback' style='{_BOX}'>"
                 f"<p style='{_TEXT};margin:0 0 6px'><b>{escape(self.title)}</b> &mdash; {escape(self.header())}</p>"
@@ -92,10 +115,10 @@ class PartResult:
 
     def __str__(self):
         lines = [f"{self.title} - {self.header()}"]
-        for name, ok, got, pts, text, _ in self.rows:
-            lines.append(f"  [{'pass' if ok else 'FAIL'}] {name} ({got:g}/{pts:g})")
-            if not ok:
-                lines.extend("      " + line for line in text.splitlines())
+        for row in self.rows:
+            lines.append(f"  [{'pass' if row.passed else 'FAIL'}] {row.name} ({row.earned:g}/{row.points:g})")
+            if not row.passed:
+                lines.extend("      " + line for line in row.feedback.splitlines())
         lines.append(self._footer())
         return "\n".join(lines)
 
@@ -123,39 +146,26 @@ def check_part(part, hidden=False, grading_path=config.DEFAULT_PATH):
     the cell) runs all of them. The result is what a test cell shows: as its last line the
     cell displays the feedback table, and nbgrader reads the score from it."""
     stdout = sys.stdout
-    with _stderr_to(stdout):
-        return _grade_part(part, hidden, grading_path)
+    with _stderr_to(stdout), Grader.load(grading_path, warm=False, plots=False) as grader:
+        return _grade_part(grader, part, hidden)
 
 
-def _grade_part(part, hidden, grading_path):
-    checks = all_checks()
-    grading = config.load(grading_path, registry=checks)
+def _grade_part(grader, part, hidden):
+    grading = grader.settings
     if part not in grading.parts:
         raise ValueError(f"unknown part {part!r}; grading.toml has {', '.join(grading.parts)}")
-    chosen = [c for c in checks if c.part == part and (hidden or not c.hidden)]
-    statements = _graded_statements(grading)
-    digest = hashlib.sha256(repr(statements).encode()).hexdigest()
-    keys = {c.name: (digest, grading.seed, part, c.name) for c in chosen}
-    todo = [c for c in chosen if keys[c.name] not in _CACHE]
-    if todo:
-        supply = WorkerSupply(grading.limits, hide=[str(config.REPO), os.getcwd()], warm=False)
-        try:
-            missing = None if _autograding(grading) else _missing_text(grading, part)
-            graded = grade(statements, todo, grading, release.kit_statements(grading), supply, parts=[part],
-                           missing_text=missing)
-        finally:
-            supply.close()
-        for outcome in graded.outcomes:
-            _CACHE[keys[outcome.name]] = outcome
+    chosen = [c for c in grader.checks if c.part == part and (hidden or not c.hidden)]
+    missing = None if _autograding(grading) else _missing_text(grading, part)
+    graded = grader.grade(_graded_statements(grader), parts=[part], missing_text=missing, hidden=hidden)
+    outcomes = {o.name: o for o in graded.outcomes}
     points = grading.parts[part].checks
-    rows, skipped = [], []
+    rows = []
     for c in chosen:
-        outcome = _CACHE[keys[c.name]]
-        rows.append((c.name, outcome.passed, points[c.name] if outcome.passed else 0, points[c.name],
-                     outcome.feedback, c.hidden))
-        if outcome.mistake in ("skipped", "timeout", "crash"):
-            skipped.append(c.name)
-    score = round(sum(r[2] for r in rows), 6)
+        outcome = outcomes[c.name]
+        rows.append(Row(c.name, outcome.status, points[c.name] if outcome.passed else 0, points[c.name],
+                        outcome.feedback, c.hidden))
+    skipped = [row.name for row in rows if not row.status.ran_to_the_end]
+    score = round(sum(row.earned for row in rows), 6)
     return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows,
                       skipped)
 
@@ -186,12 +196,12 @@ def _notebook_defines(grading, stub):
     return any(c.cell_type == "code" and f"def {stub}(" in c.source for c in cells)
 
 
-def _graded_statements(grading):
+def _graded_statements(grader):
     """The statements to grade: the autograded notebook file, else this kernel's history."""
-    if _autograding(grading):
+    if _autograding(grader.settings):
         from autograder.pipeline.prepare import prepare  # make grade's steps; the fingerprint is unused here
 
-        return prepare(Submission("autograde", Path.cwd() / grading.notebook), grading, "").statements
+        return prepare(Submission("autograde", Path.cwd() / grader.settings.notebook), grader).statements
     statements, _problems = extract(_executed_cells())
     return statements
 

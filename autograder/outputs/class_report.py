@@ -15,15 +15,14 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from autograder import mistakes as M
+from autograder.outcomes import FOR_THE_TA, PARTIAL_SANDBOX, Status
 from autograder.outputs import report
 from autograder.outputs.pages import check_status, data_table
-from autograder.sandbox.workers import PARTIAL_SANDBOX
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
 # Mistake ids that name no specific pattern (autograder/mistakes.py): counted apart from the named ones.
-GENERIC_MISTAKES = set(M.GENERIC) | set(M.FOR_THE_TA) | {"problem"}
-TA_MISTAKES = M.FOR_THE_TA
+GENERIC_MISTAKES = set(M.GENERIC)
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;
@@ -45,30 +44,31 @@ class ReportSection(NamedTuple):
     style: str = ""
 
 
-def write(out, records, safe_ids, grading, sections=()):
+def write(out, records, safe_ids, grading, sections=(), known=None):
     """Write OUT/report.html for `records` (whose file names are `safe_ids`, in the same order).
 
     sections: ReportSection items that steps after grading add (the similarity report's
-    "Pairs to review"): the report shows them without knowing what made them."""
+    "Pairs to review"): the report shows them without knowing what made them; known: {mistake
+    id: hint} of the parts' MISTAKES tables (a Grader's `mistakes`), to describe them by name."""
     out = Path(out)
     states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
     timings = _read_json(out / "timings.json")
-    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings, sections)
+    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings, sections, known)
     report.write_atomic(out / "report.html", html)
 
 
-def page(records, safe_ids, grading, mistakes, timings, sections=()):
+def page(records, safe_ids, grading, mistakes, timings, sections=(), known=None):
     """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds};
-    sections: ReportSection items added after the class's mistakes."""
+    sections: ReportSection items added after the class's mistakes; known: as in write()."""
     style = STYLE + "".join(section.style for section in sections)
     parts = [
         f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
         _partial_sandbox(records),
-        _attention(records, safe_ids, mistakes),
+        _attention(records, safe_ids),
         _distributions(records, grading),
         _failed_checks(records, grading),
-        _mistakes(mistakes),
+        _mistakes(mistakes, records, known or {}),
         *(section.html for section in sections),
         _slowest(records, safe_ids, timings),
         _all_submissions(records, safe_ids, grading, timings),
@@ -126,38 +126,43 @@ def _failed_checks(records, grading):
             "was missing, could not be loaded, or its part used up its time budget after calls timed out.</p>" + body)
 
 
-def _mistakes(mistakes):
+def _mistakes(mistakes, records, known):
     named, generic = Counter(), Counter()
     for found in mistakes:
         for key, mistake in found.items():
-            if mistake and mistake != M.SKIPPED:
+            if mistake:
                 (generic if mistake in GENERIC_MISTAKES else named)[(mistake, key)] += 1
-    body = _mistake_table(named) or '<p class="muted">No failed check matched a known mistake.</p>'
-    others = _mistake_table(generic)
+    for key, status in _statuses(records):  # timeouts, crashes and grader errors: no mistake, a status
+        if status in FOR_THE_TA:
+            generic[(status.value, key)] += 1
+    body = _mistake_table(named, known) or '<p class="muted">No failed check matched a known mistake.</p>'
+    others = _mistake_table(generic, known)
     return ('<h2 id="mistakes">Named mistakes</h2><p class="muted">The known pattern each failed check matched '
             "(for example a missing factor of 1/m, a transpose, unbiased variance), counted over the class.</p>"
             + body + ("<h3>Other failures</h3><p class=\"muted\">Exceptions, wrong values matching no known "
                       "pattern, wrong types or shapes, crashes and timeouts.</p>" + others if others else ""))
 
 
-def _mistake_table(counts):
+def _mistake_table(counts, known):
     """Rows of (mistake, what it is, times, where) for {(mistake, "part.check"): count}; "" when empty."""
     by_mistake = Counter()
     for (mistake, _), count in counts.items():
         by_mistake[mistake] += count
-    known = known_mistakes()
-    rows = [[escape(m), escape(M.describe(m, known)), str(total),
+    described = {**known, **{status.value: text for status, text in FOR_THE_TA.items()}}
+    rows = [[escape(m), escape(M.describe(m, described)), str(total),
              escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common() if mm == m))]
             for m, total in by_mistake.most_common(TOP)]
     return _table(["mistake", "what it is", "times", "in checks (times)"], rows, numeric=(2,)) if rows else ""
 
 
-def known_mistakes():
-    """{mistake id: the hint students read} from every part's references (their MISTAKES tables)."""
-    from autograder.references import part2_backprop, part5_clipping, part6_batchnorm, part9_diagnosis
-
-    return {**part2_backprop.MISTAKES, **part5_clipping.ARRAY_MISTAKES, **part5_clipping.STATS_MISTAKES,
-            **part6_batchnorm.MISTAKES, **part9_diagnosis.MISTAKES}
+def _statuses(records):
+    """("part.check", Status) of every check of every record, in the records' order (a record
+    before format 2 has no status: its checks are left out)."""
+    for rec in records:
+        for pid, part in rec["parts"].items():
+            for check in part["checks"]:
+                if "status" in check:
+                    yield f"{pid}.{check['name']}", Status(check["status"])
 
 
 def _slowest(records, safe_ids, timings):
@@ -172,8 +177,7 @@ def _slowest(records, safe_ids, timings):
 
 def _partial_sandbox(records):
     """A plain warning at the top when student code ran without the allowlist file system."""
-    partial = [r for r in records if any(isinstance(e, dict) and str(e.get("message", "")).startswith(
-        PARTIAL_SANDBOX) for e in r.get("errors", []))]
+    partial = [r for r in records if any(_partial(e) for e in r.get("errors", []))]
     if not partial:
         return ""
     return (f'<p id="partial-sandbox"><strong>The sandbox was partial</strong> for {len(partial)} of '
@@ -182,14 +186,19 @@ def _partial_sandbox(records):
             "included if they are on this machine. README, section Sandbox, says what was missing.</p>")
 
 
-def _attention(records, safe_ids, mistakes):
+def _partial(error):
+    """True for the note of a worker that ran without the allowlist root (found by its code)."""
+    return isinstance(error, dict) and error.get("kind") == "sandbox" and error.get("code") == PARTIAL_SANDBOX
+
+
+def _attention(records, safe_ids):
     """Submissions a TA should look at: unreadable files, grader errors, timeouts and crashes."""
     rows = []
-    for rec, sid, found in zip(records, safe_ids, mistakes):
+    for rec, sid in zip(records, safe_ids):
         reasons = [f"{e.get('kind')}: {e.get('message', '')}" for e in rec.get("errors", [])
                    if isinstance(e, dict) and e.get("kind") in ("grader", "file", "sandbox")
-                   and not str(e.get("message", "")).startswith(PARTIAL_SANDBOX)]  # said once, above
-        reasons += [f"{TA_MISTAKES[m]}: {key}" for key, m in found.items() if m in TA_MISTAKES]
+                   and not _partial(e)]  # said once, above
+        reasons += [f"{FOR_THE_TA[status]}: {key}" for key, status in _statuses([rec]) if status in FOR_THE_TA]
         if reasons:
             rows.append([_link(rec, sid), "<br>".join(escape(r) for r in reasons)])
     body = (_table(["submission", "why"], rows) if rows

@@ -9,6 +9,8 @@ fonts or images from elsewhere: the page works offline and from an e-mail.
 """
 from html import escape
 
+from autograder.outcomes import Status
+
 STYLE = """
 :root{--ink:#1b1f24;--muted:#57606a;--line:#d8dee4;--pass:#1a7f37;--fail:#cf222e;--skip:#9a6700}
 *{box-sizing:border-box}
@@ -61,21 +63,23 @@ ERROR_HEADINGS = {
 }
 
 
-def feedback_page(record, images=None, notes=(), output=""):
+def feedback_page(record, checks=(), images=None, notes=(), output=""):
     """HTML for one results record.
 
+    checks: the Check records (each row's one-line summary, whether it is hidden);
     images: {part id: [(caption, "data:image/svg+xml;base64,...", (headers, rows))]} from plots.py, shown
     under their part with the plotted values (the third item may be left out);
     notes: extra messages for the student; output: what their code printed (already capped)."""
     images = images or {}
     title = escape(str(record["submission"]))
     parts = record["parts"]
+    known = {(c.part, c.name): c for c in checks}
     body = "".join([
         f"<h1>Lab 4.3 feedback: {title}</h1>",
         _total(record["score"], record["max_score"]),
         _navigation(parts),
         messages(record.get("errors", []), notes),
-        "".join(_part(pid, part, images.get(pid, [])) for pid, part in parts.items()),
+        "".join(_part(pid, part, images.get(pid, []), known) for pid, part in parts.items()),
         _printed(output),
         _footer(record),
     ])
@@ -115,8 +119,8 @@ def messages(errors, notes):
     return html
 
 
-def _part(pid, part, images):
-    rows = "".join(_row(check, pid) for check in part["checks"])
+def _part(pid, part, images, known):
+    rows = "".join(_row(check, known.get((pid, check["name"]))) for check in part["checks"])
     percent = 100 * part["score"] / part["max_score"] if part["max_score"] else 0
     figures = figures_html(images)
     return (f'<section id="{escape(pid)}"><h2>{escape(part["title"])}: '
@@ -135,9 +139,8 @@ def figures_html(images):
                    for caption, uri, *values in images if uri.startswith("data:image/svg+xml;base64,"))
 
 
-def _row(check, pid):
+def _row(check, info):
     status = check_status(check)
-    info = _registered(pid, check["name"])
     what = f'<span class="what">{escape(info.summary)}</span>' if info else ""
     tag = ' <span class="tag">hidden test</span>' if info and info.hidden else ""
     return (f'<tr><td class="status {status}">{STATUS_TEXT[status]}</td>'
@@ -158,24 +161,18 @@ def data_table(values=None):
             f"<tbody>{body}</tbody></table></details>")
 
 
+# How a page shows each status: "skip" for a check that never ran (a missing stub, an unloadable
+# file, a used-up time budget); a check that ran and was stopped, or that the grader failed, "fail".
+SHOWN = {Status.PASSED: "pass", Status.FAILED: "fail", Status.TIMED_OUT: "fail", Status.CRASHED: "fail",
+         Status.GRADER_ERROR: "fail", Status.SKIPPED: "skip", Status.NOT_RUN: "skip"}
+
+
 def check_status(check):
-    """"pass", "fail" or "skip" (the check did not run: missing stub, unloadable file, timeout)."""
-    if check["passed"]:
-        return "pass"
-    feedback = str(check["feedback"])
-    if feedback.startswith(("Skipped", "Not graded")) or "could not run" in feedback \
-            or "did not run" in feedback:
-        return "skip"
-    return "fail"
-
-
-def _registered(pid, name):
-    """The registered check (its one-line summary, whether hidden), if the registry is loaded.
-
-    Only looks: importing the check modules here would pull Hypothesis into every page."""
-    from autograder.checks import REGISTRY  # noqa: PLC0415
-
-    return next((c for c in REGISTRY if c.part == pid and c.name == name), None)
+    """"pass", "fail" or "skip" for a results record's check, from its status (a record without
+    one, before format 2, says only whether it passed)."""
+    if "status" not in check:
+        return "pass" if check["passed"] else "fail"
+    return SHOWN[Status(check["status"])]
 
 
 def _printed(output):

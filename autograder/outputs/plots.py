@@ -1,4 +1,5 @@
-"""Plots for the feedback page and the class report, drawn from the probes' artifacts (probes.py).
+"""Plots for the feedback page and the class report: the feedback page's are drawn from chart
+records (autograder/outcomes.py, Chart) that the parts' probes make, knowing no part.
 
 Each plot is a small SVG written here by hand and embedded as a base64 data URI,
 so a page stays one self-contained file. SVG, not a matplotlib PNG: a plot costs
@@ -37,51 +38,49 @@ Series = namedtuple("Series", "label colour marker radius line dash opacity", de
 
 
 def images(artifacts):
-    """{part id: [(caption, "data:image/svg+xml;base64,...", (headers, rows))]} for the artifacts
-    that have a plot; the last item is the plot's values, for a table under it."""
+    """{part id: [(caption, "data:image/svg+xml;base64,...", (headers, rows))]} for the chart
+    records in `artifacts` ("probe.<part id>": a Chart as a dict, autograder/outcomes.py); the last
+    item is the plot's values, for a table under it."""
     found = {}
-    drawers = (("probe.part2", "part2", gradient_norms, gradient_norms_values),
-               ("probe.part6", "part6", batchnorm_scatter, batchnorm_values))
-    for key, part, draw, values in drawers:
-        data = (artifacts or {}).get(key)
-        if data:
-            found.setdefault(part, []).append((*draw(data), values(data)))
+    for key, chart in (artifacts or {}).items():
+        if key.startswith("probe.") and isinstance(chart, dict) and chart.get("kind") in DRAWERS:
+            values = chart.get("values") or {}
+            found.setdefault(key[len("probe."):], []).append(
+                (chart["caption"], DRAWERS[chart["kind"]](chart), (values.get("headers", []), values.get("rows", []))))
     return found
 
 
-def gradient_norms(data):
-    """Per-layer ||dW|| of the student's backward pass against the correct one, log scale."""
-    layers, expected, got = data["layers"], data["expected"], data["student"]
-    xs = [float(layer) for layer in layers]
+# How a log_lines series looks, by its role: drawn first and thicker, so a student line right on
+# top of the expected one still shows it underneath.
+ROLES = {"expected": Series("", BLUE, "square", 4.5, 2.5, "7 4"),
+         "student": Series("", DARK_VERMILLION, "circle", 3.5, 2.0, "")}
+
+
+def log_lines(chart):
+    """One value per x on a log scale, a line per series (a None, zero or infinite value is a gap);
+    a series with nothing to draw is left out. Returns the SVG as a data URI."""
+    xs = [float(x) for x in chart["x"]]
     # log10 of each drawable value, None where a log scale cannot show it.
-    correct = [math.log10(v) if _plottable(v) else None for v in expected]
-    yours = [math.log10(v) if _plottable(v) else None for v in got]
-    logs = [v for v in correct + yours if v is not None]
+    series = [(ROLES[s.get("role", "student")]._replace(label=s["label"]),
+               [math.log10(v) if _plottable(v) else None for v in s["values"]]) for s in chart["series"]]
+    series = [(style, ys) for style, ys in series if any(y is not None for y in ys)]
+    logs = [y for _, ys in series for y in ys if y is not None]
     low, high = _log_range(min(logs, default=-1.0), max(logs, default=1.0))
     axes = _Axes(SIZE, _padded(min(xs, default=0.0), max(xs, default=1.0), 0.5), (low, high),
                  [(x, f"{x:g}", "") for x in xs], _log_ticks(low, high))
-    # Drawn first and thicker, so a student line right on top of it still shows it underneath.
-    series = [(Series("correct", BLUE, "square", 4.5, 2.5, "7 4"), correct)]
-    if any(v is not None for v in yours):
-        series.append((Series("yours", DARK_VERMILLION, "circle", 3.5, 2.0, ""), yours))
     drawn = [_line_series(axes, style, xs, ys) for style, ys in series]
-    svg = axes.draw(drawn, "layer", "‖dW‖ (log scale)", [style for style, _ in series])
-    missing = [str(l) for l, v in zip(layers, got) if not _plottable(v)]
-    caption = (f"Gradient norm per layer on a {len(layers)}-layer sigmoid network, one fixed batch: "
-               "your backward_propagation against the correct gradients. "
-               "On the log scale, a constant gap means a constant factor (such as 1/m).")
-    if missing:
-        caption += f" Not shown for layer {', '.join(missing)}: missing, wrong shape, zero or not finite."
-    return caption, _uri(SIZE, "Gradient norm per layer: correct and yours", svg)
+    svg = axes.draw(drawn, chart["x_label"], chart["y_label"], [style for style, _ in series])
+    return _uri(SIZE, chart["title"], svg)
 
 
-def batchnorm_scatter(data):
-    """Each normalised activation: yours (y) against Keras BatchNormalization (x), per feature."""
+def scatter(chart):
+    """Each series' points (x: the grader's value, y: the student's), one colour and marker shape
+    per series, and the line y = x over the data's range. Returns the SVG as a data URI."""
     groups = []
-    for index, (feature, mine, keras) in enumerate(zip(data["features"], data["student"], data["expected"])):
-        pairs = [(k, y) for k, y in zip(keras, mine) if _finite(k) and _finite(y)]
+    for index, group in enumerate(chart["series"]):
+        pairs = [(x, y) for x, y in group["points"] if _finite(x) and _finite(y)]
         if pairs:
-            style = Series(f"feature {feature}", FEATURE_COLOURS[index % len(FEATURE_COLOURS)],
+            style = Series(group["label"], FEATURE_COLOURS[index % len(FEATURE_COLOURS)],
                            MARKERS[index % len(MARKERS)], 3.0, 0, "", 0.8)
             groups.append((style, pairs))
     values = [v for _, pairs in groups for pair in pairs for v in pair]
@@ -96,43 +95,11 @@ def batchnorm_scatter(data):
         ends = [(axes.x(v), axes.y(v)) for v in (min(values), max(values))]
         drawn.append((_polyline(equal, ends), _along(ends)))
         legend.append(equal)
-    svg = axes.draw(drawn, "Keras BatchNormalization output", "your batch_normalize output", legend)
-    caption = ("Train mode on 3 features x 64 examples with gamma = (1.5, 0.5, 2) and beta = (0.2, -1, 0.5): "
-               "each point is one activation. Correct code puts every point on the dashed line.")
-    return caption, _uri(SIZE, "Batch normalisation: yours against Keras", svg)
+    svg = axes.draw(drawn, chart["x_label"], chart["y_label"], legend)
+    return _uri(SIZE, chart["title"], svg)
 
 
-def gradient_norms_values(data):
-    """The plotted norms per layer, as (headers, rows) of text."""
-    rows = [[str(layer), _value(correct), _value(yours)]
-            for layer, correct, yours in zip(data["layers"], data["expected"], data["student"])]
-    return ["layer", "correct ‖dW‖", "your ‖dW‖"], rows
-
-
-def batchnorm_values(data):
-    """Per feature, what the scatter shows: how far your outputs are from Keras' and how they spread."""
-    rows = []
-    for feature, mine, keras in zip(data["features"], data["student"], data["expected"]):
-        pairs = [(k, y) for k, y in zip(keras, mine) if _finite(k) and _finite(y)]
-        if not pairs:
-            rows.append([str(feature), "no finite values", "", ""])
-            continue
-        gap = max(abs(y - k) for k, y in pairs)
-        rows.append([str(feature), _value(gap), _spread([y for _, y in pairs]), _spread([k for k, _ in pairs])])
-    return ["feature", "largest |yours − Keras|", "yours: mean, sd", "Keras: mean, sd"], rows
-
-
-def _spread(values):
-    mean = math.fsum(values) / len(values)
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
-    return f"{_value(mean)}, {_value(sd)}"
-
-
-def _value(value):
-    """A plotted number for the table: 3 significant digits, "missing" where the plot has a gap."""
-    if not _finite(value):
-        return "missing" if value is None else str(value)
-    return f"{value:.3g}".replace("-", "−")
+DRAWERS = {"log_lines": log_lines, "scatter": scatter}
 
 
 def histogram(scores, max_score, title):

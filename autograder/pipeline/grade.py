@@ -1,61 +1,42 @@
 """Step 4 of the pipeline: run a submission's checks against its worker.
 
-Runs in a grading process (which has TensorFlow and the references loaded);
-the student's code runs only in the worker. Each check gets a live worker
-with the submission loaded: after a crash or a timeout the worker is restarted
-for the next check. A timeout costs its own check only: the part's other checks
-still run (independent behaviours keep their points) until the part has used its
-time budget (its share of `submission_timeout`), so a stub that loops forever
-cannot cost minutes per check; a second crash skips the rest of the part.
+Runs in a grading process (a Grader: autograder/pipeline/grader.py, which holds the
+checks, the kit, the workers and the references' caches); the student's code runs
+only in the worker. Each check gets a live worker with the submission loaded: after
+a crash or a timeout the worker is restarted for the next check. A timeout costs its
+own check only: the part's other checks still run (independent behaviours keep their
+points) until the part has used its time budget (its share of `submission_timeout`),
+so a stub that loops forever cannot cost minutes per check; a second crash stops the
+rest of the part. Which status and which words a check gets when it does not run is
+decided in one place, `Run.not_running`.
 
 What the sandbox refused or noticed (a process started, a write outside the
 scratch folder, a timeout, a crash, output over the limit, memory) becomes an
-entry {"kind": "sandbox", "message": ...} in `Graded.errors`, once per kind of
-event, so the student and the TA can see what happened.
+entry {"kind": "sandbox", "code": ..., "message": ...} in `Graded.errors`, once per
+kind of event, so the student and the TA can see what happened.
 """
+import dataclasses
 import time
-from dataclasses import dataclass, field
-
-from typing import Callable, Optional
 
 from autograder import mistakes as M
-from autograder.checks import PART_STUBS, Check, CheckFailed
-from autograder.config import Grading
+from autograder.checks import CheckFailed
 from autograder.checks.common import Context
-from autograder.sandbox.student import Student
+from autograder.outcomes import PARTIAL_SANDBOX, Graded, Outcome, Status
 from autograder.sandbox.fork_server import ForkServer
-from autograder.sandbox.workers import WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem
-
-
-@dataclass
-class Outcome:
-    part: str
-    name: str
-    passed: bool
-    feedback: str
-    mistake: str = ""   # short id of the mistake, for the class report
-    seconds: float = 0.0
-    detail: str = ""    # for the TA only: what went wrong inside the grader
-
-
-@dataclass
-class Graded:
-    outcomes: list[Outcome]
-    errors: list[dict]                   # [{"kind", "message"}]
-    output: str = ""                     # the start of what the student's code printed
-    artifacts: dict = field(default_factory=dict)  # data for plots, by check
-    seconds: float = 0.0
+from autograder.sandbox.student import Student
+from autograder.sandbox.workers import (WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem,
+                                        partial_sandbox_note)
 
 
 class WorkerSupply:
     """Hands out fresh workers.
 
-    warm (a batch): workers are forked by a fork server, and one spare is always starting up
-    so the next submission's is ready. Not warm (one part checked from a student's notebook,
-    one or two workers in all): each worker starts on its own when it is needed."""
+    warm (a grading process): workers are forked by a fork server, and one spare is always
+    starting up so the next submission's is ready. Not warm (one part checked from a student's
+    notebook, one or two workers in all): each worker starts on its own when it is needed."""
 
-    def __init__(self, limits, hide, warm=True):
-        self.limits, self.hide, self.warm = limits, hide, warm
+    def __init__(self, limits, warm=True):
+        self.limits, self.warm = limits, warm
         self._forks = ForkServer(WORKER_ENV) if warm else None
         self._spare = None
 
@@ -75,176 +56,202 @@ class WorkerSupply:
             self._forks.close()
 
 
-def grade(statements: list[dict], checks: list[Check], grading: Grading, kit: list[dict], supply: WorkerSupply,
-          parts: Optional[list[str]] = None, probe: Optional[Callable] = None,
-          missing_text: Optional[Callable[[str], str]] = None) -> Graded:
-    """Run every check (of `parts`, default all) on one submission's statements.
+class Run:
+    """One submission's run: its worker, its deadlines and budgets, its notes and its outcomes.
 
-    probe(student, stubs, parts) -> dict, if given, runs last and collects data for
-    the feedback page's plots (it affects no score). missing_text(stub) -> str, if given,
-    tells the student what to do when a stub is not defined (the notebook knows better
-    than a file: the cell may exist but not have run in this kernel)."""
-    started = time.monotonic()
-    deadline = started + grading.limits.submission_timeout
-    limits = grading.limits
-    graded_parts = {c.part for c in checks if not parts or c.part in parts}
-    part_budget = limits.submission_timeout / max(1, len(graded_parts))
-    part_deadlines = {}  # part -> when its time budget ends (from its first check)
-    timeouts = {}        # part -> names of its checks that timed out
-    errors, outcomes, artifacts = [], [], {}
-    notes = []          # sandbox notes, in the order they happened, each once
-    printed = []
-    worker, stubs = _fresh_worker(supply, kit, statements, limits, errors, notes)
-    stopped_parts = {}  # part -> why its remaining checks are skipped
-    crashes = {}        # part -> crashes of the worker so far
-    try:
-        for check in checks:
-            if parts and check.part not in parts:
+    grader: the Grader (settings, kit, supply, memo, examples, parts, plots); statements: the
+    submission's definitions; missing_text(stub) -> str, if given, tells the student what to do
+    when a stub is not defined (the notebook knows better than a file: the cell may exist but
+    not have run in this kernel)."""
+
+    def __init__(self, grader, statements, missing_text=None):
+        self.grader, self.statements, self.missing_text = grader, statements, missing_text
+        self.limits = grader.settings.limits
+        self.started = time.monotonic()
+        self.deadline = self.started + self.limits.submission_timeout
+        self.part_budget = self.limits.submission_timeout
+        self.part_deadlines = {}  # part -> when its time budget ends (from its first check)
+        self.timeouts = {}        # part -> names of its checks that timed out
+        self.crashes = {}         # part -> crashes of the worker so far
+        self.stopped = {}         # part -> why its remaining checks do not run
+        self.outcomes, self.errors, self.printed = [], [], []
+        self.notes = {}           # sandbox note -> its code, in the order they happened, each once
+        self.worker, self.stubs = None, {}
+
+    def grade(self, checks):
+        """Graded: every check of `checks` on this submission, then the parts' plot probes."""
+        parts = list(dict.fromkeys(c.part for c in checks))
+        self.part_budget = self.limits.submission_timeout / max(1, len(parts))
+        self.worker, self.stubs = self._loaded(self.errors)
+        artifacts = {}
+        try:
+            for check in checks:
+                self.outcomes.append(self.run(check))
+            if self.grader.plots and self.stubs and time.monotonic() < self.deadline:
+                artifacts = self.plots(parts)
+        finally:
+            self._retire(self.worker)
+        errors = self.errors + [{"kind": "sandbox", "code": code, "message": note} for note, code in self.notes.items()]
+        output = "".join(self.printed)[: self.limits.output_chars]
+        return Graded(self.outcomes, errors, output, artifacts, time.monotonic() - self.started)
+
+    def run(self, check):
+        """The outcome of one check: skipped or not run by the rules below, else run on a live worker."""
+        t0 = time.monotonic()
+        self.part_deadlines.setdefault(check.part, t0 + self.part_budget)
+        skipped = self.not_running(check)
+        if skipped:
+            return Outcome(check.part, check.name, *skipped)
+        if self.worker.dead:
+            self._retire(self.worker)
+            self.worker, self.stubs = self._loaded(self.errors)
+        settings = self.grader.settings
+        ctx = Context(settings.seed, check.part, check.name, settings.max_examples, self.grader.memo,
+                      self.grader.examples)
+        outcome = run_check(check, Student(self.worker, self.limits.call_timeout), ctx)
+        outcome.seconds = time.monotonic() - t0
+        if outcome.status is Status.TIMED_OUT:
+            self.timeouts.setdefault(check.part, []).append(check.name)
+        if self.worker.dead:  # it was live when the check began: this check is what it died of
+            self._note_problem(check.part)
+        if outcome.status is Status.GRADER_ERROR:
+            self.errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
+        return outcome
+
+    # -- the skip rules ------------------------------------------------------------------------
+    def not_running(self, check):
+        """(status, feedback) when `check` does not run, else None; the first rule that applies wins."""
+        stub = self.grader.stub(check.part)
+        now = time.monotonic()
+        if check.part in self.stopped:
+            return Status.NOT_RUN, f"Skipped: {self.stopped[check.part]}"
+        if now > self.deadline:
+            return Status.NOT_RUN, "Skipped: the submission used up its total time for checks."
+        if self.stubs and not self.stubs.get(stub, False):
+            if self.missing_text:
+                return Status.SKIPPED, self.missing_text(stub)
+            return Status.SKIPPED, f"`{stub}` is not defined in your notebook, so this check could not run."
+        if not self.stubs:
+            return Status.SKIPPED, "Your definitions could not be loaded, so this check could not run."
+        if check.part in self.timeouts and now > self.part_deadlines[check.part]:
+            return Status.NOT_RUN, (f"Skipped: this part used up its time budget after calls timed out "
+                                    f"({', '.join(self.timeouts[check.part])}).")
+        return None
+
+    def _note_problem(self, part):
+        """Name a timeout or a crash for the TA; a second crash in a part stops the rest of it."""
+        if self.worker.dead_kind == "timeout":
+            self._add(f"Timed out in {part} (`{self.grader.stub(part)}` did not finish within "
+                      f"{self.limits.call_timeout:g} s: an infinite loop?).", "timed_out")
+            return
+        self._add(f"The Python process running your code crashed in {part} ({self.worker.dead}).", "crashed")
+        self.crashes[part] = self.crashes.get(part, 0) + 1
+        if self.crashes[part] >= 2:
+            self.stopped.setdefault(part, "your code crashed the Python process running it twice in this part.")
+
+    # -- plots -----------------------------------------------------------------------------------
+    def plots(self, parts):
+        """{"probe.<part>": chart} of the parts whose stub is defined and ran without timeouts or
+        being stopped, on the live worker (or a fresh one if it died); failures cost nothing."""
+        chosen = [p for p in self.grader.parts if p.probe and p.id in parts and self.stubs.get(p.stub)
+                  and p.id not in self.stopped and p.id not in self.timeouts]
+        if not chosen:
+            return {}
+        own = None
+        worker = self.worker
+        if worker.dead:
+            own = worker = self._loaded([])[0]
+        try:
+            return charts(chosen, Student(worker, self.limits.call_timeout), self.grader.memo)
+        except Exception:  # plots are a courtesy: a failing probe costs nothing
+            return {}
+        finally:
+            if own is not None:
+                own.remove()
+                for note in own.notes:
+                    self._add(note, self._code(own, note))
+
+    # -- workers -------------------------------------------------------------------------------
+    def _loaded(self, errors):
+        """(a fresh worker with the kit and the submission loaded, {stub: defined}); what went
+        wrong while loading goes to `errors` and the notes."""
+        worker = self.grader.supply.take()
+        try:
+            report = worker.call("load", self.limits.load_timeout, kit=self.grader.kit, student=self.statements)
+        except WorkerProblem as problem:
+            if problem.kind == "timeout":
+                self._add(f"Timed out while loading your definitions (the code outside functions ran for "
+                          f"more than {self.limits.load_timeout:g} s: an infinite loop?).", "load_timed_out")
+            else:
+                self._add(f"The Python process running your code crashed while loading your definitions "
+                          f"({worker.dead}).", "load_crashed")
+            if not any(e["message"].startswith("Loading") for e in errors):
+                errors.append({"kind": "student", "message": f"Loading your definitions failed: {problem}"})
+            return worker, {}
+        if type(report) is not dict:
+            report = {}
+        for error in report.get("errors", []) if type(report.get("errors")) is list else []:
+            if type(error) is not dict:
                 continue
-            t0 = time.monotonic()
-            part_deadlines.setdefault(check.part, t0 + part_budget)
-            reason = (_skip_reason(check, stubs, stopped_parts, deadline, missing_text)
-                      or _over_budget(check.part, timeouts, part_deadlines))
-            if reason:
-                outcomes.append(Outcome(check.part, check.name, False, reason, M.SKIPPED))
-                continue
-            if worker.dead:
-                _retire(worker, limits, printed, notes)
-                worker, stubs = _fresh_worker(supply, kit, statements, limits, errors, notes)
-            ctx = Context(grading.seed, check.part, check.name, grading.max_examples)
-            outcome = _run(check, Student(worker, limits.call_timeout), ctx)
-            outcome.seconds = time.monotonic() - t0
-            outcomes.append(outcome)
-            if outcome.mistake == "timeout":
-                timeouts.setdefault(check.part, []).append(check.name)
-            if worker.dead:  # it was live when the check began: this check is what it died of
-                _note_problem(check.part, worker, limits, notes, crashes, stopped_parts)
-            if outcome.mistake == M.GRADER_ERROR:
-                errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
-            if ctx.artifacts:
-                artifacts[f"{check.part}.{check.name}"] = ctx.artifacts
-        # A submission whose definitions could not be loaded has nothing to plot.
-        # A stub that timed out would only time out again: its part gets no plot.
-        plottable = {stub: ok and not any(PART_STUBS[p] == stub for p in (*stopped_parts, *timeouts))
-                     for stub, ok in stubs.items()}
-        if probe and stubs and time.monotonic() < deadline:
-            artifacts.update(_probe(probe, supply, worker, kit, statements, limits, plottable, parts, notes))
-    finally:
-        _retire(worker, limits, printed, notes)
-    errors.extend({"kind": "sandbox", "message": note} for note in notes)
-    output = "".join(printed)[: limits.output_chars]
-    return Graded(outcomes, errors, output, artifacts, time.monotonic() - started)
+            message = (f"Cell {error.get('cell')}, line {error.get('line')}: {error.get('type')}: "
+                       f"{str(error.get('message', ''))[:2000]}")
+            if message not in (e["message"] for e in errors):
+                errors.append({"kind": "student", "message": message})
+        stubs = report.get("stubs")
+        return worker, ({str(k): v is True for k, v in stubs.items()} if type(stubs) is dict else {})
+
+    def _retire(self, worker):
+        """Keep what a finished worker printed and noticed, then end it and everything it started."""
+        self.printed.append(worker.output(self.limits.output_chars))
+        if worker.output_truncated(self.limits.output_chars):
+            self._add(f"Printed more than {self.limits.output_chars} characters; the output was truncated.",
+                      "output_truncated")
+        worker.remove()  # after this, worker.notes also holds processes left running
+        for note in worker.notes:
+            self._add(note, self._code(worker, note))
+
+    @staticmethod
+    def _code(worker, note):
+        """The code of a note the worker collected: the partial sandbox's, or "worker"."""
+        return PARTIAL_SANDBOX if note == partial_sandbox_note(worker.confinement) else "worker"
+
+    def _add(self, text, code):
+        self.notes.setdefault(text, code)
 
 
-def _retire(worker, limits, printed, notes):
-    """Keep what a finished worker printed and noticed, then end it and everything it started."""
-    printed.append(worker.output(limits.output_chars))
-    if worker.output_truncated(limits.output_chars):
-        _add(notes, f"Printed more than {limits.output_chars} characters; the output was truncated.")
-    worker.remove()  # after this, worker.notes also holds processes left running
-    for note in worker.notes:
-        _add(notes, note)
+def charts(parts, student, memo):
+    """{"probe.<part>": its chart record as a dict} of each of `parts` whose probe draws one."""
+    found = {}
+    for part in parts:
+        try:
+            chart = part.probe(student, memo)
+        except (StudentError, StubMissing, WorkerProblem):
+            continue  # that stub raised or hung: its part has no plot, the other parts keep their own
+        if chart is not None:
+            # Plain JSON, stored in OUT/state/: the chart's fields as they are (asdict would deep-copy
+            # every number of them for nothing: the probe made them for this submission).
+            found[f"probe.{part.id}"] = {f.name: getattr(chart, f.name) for f in dataclasses.fields(chart)}
+    return found
 
 
-def _add(notes, text):
-    if text not in notes:
-        notes.append(text)
-
-
-def _note_problem(part, worker, limits, notes, crashes, stopped_parts):
-    """Name a timeout or a crash for the TA; a second crash in a part skips the rest of it."""
-    if worker.dead_kind == "timeout":
-        _add(notes, f"Timed out in {part} (`{PART_STUBS[part]}` did not finish within "
-                    f"{limits.call_timeout:g} s: an infinite loop?).")
-        return
-    _add(notes, f"The Python process running your code crashed in {part} ({worker.dead}).")
-    crashes[part] = crashes.get(part, 0) + 1
-    if crashes[part] >= 2:
-        stopped_parts.setdefault(part, "your code crashed the Python process running it twice in this part.")
-
-
-def _probe(probe, supply, worker, kit, statements, limits, stubs, parts, notes):
-    """Collect plot data on the live worker (or a fresh one if it died); failures cost nothing."""
-    own = None
-    if worker.dead:
-        own = worker = _fresh_worker(supply, kit, statements, limits, [], notes)[0]
-    try:
-        return probe(Student(worker, limits.call_timeout), stubs, parts) or {}
-    except Exception:  # plots are a courtesy: a failing probe costs nothing
-        return {}
-    finally:
-        if own is not None:
-            own.remove()
-            for note in own.notes:
-                _add(notes, note)
-
-
-def _fresh_worker(supply, kit, statements, limits, errors, notes):
-    worker = supply.take()
-    try:
-        report = worker.call("load", limits.load_timeout, kit=kit, student=statements)
-    except WorkerProblem as problem:
-        if problem.kind == "timeout":
-            _add(notes, f"Timed out while loading your definitions (the code outside functions ran for "
-                        f"more than {limits.load_timeout:g} s: an infinite loop?).")
-        else:
-            _add(notes, f"The Python process running your code crashed while loading your definitions "
-                        f"({worker.dead}).")
-        if not any(e["message"].startswith("Loading") for e in errors):
-            errors.append({"kind": "student", "message": f"Loading your definitions failed: {problem}"})
-        return worker, {}
-    if type(report) is not dict:
-        report = {}
-    for error in report.get("errors", []) if type(report.get("errors")) is list else []:
-        if type(error) is not dict:
-            continue
-        message = (f"Cell {error.get('cell')}, line {error.get('line')}: {error.get('type')}: "
-                   f"{str(error.get('message', ''))[:2000]}")
-        if message not in (e["message"] for e in errors):
-            errors.append({"kind": "student", "message": message})
-    stubs = report.get("stubs")
-    return worker, ({str(k): v is True for k, v in stubs.items()} if type(stubs) is dict else {})
-
-
-def _skip_reason(check, stubs, stopped_parts, deadline, missing_text=None):
-    stub = PART_STUBS[check.part]
-    if check.part in stopped_parts:
-        return f"Skipped: {stopped_parts[check.part]}"
-    if time.monotonic() > deadline:
-        return "Skipped: the submission used up its total time for checks."
-    if stubs and not stubs.get(stub, False):
-        if missing_text:
-            return missing_text(stub)
-        return f"`{stub}` is not defined in your notebook, so this check could not run."
-    if not stubs:
-        return "Your definitions could not be loaded, so this check could not run."
-    return ""
-
-
-def _over_budget(part, timeouts, part_deadlines):
-    """Why a check is skipped after timeouts used up its part's time budget, else ""."""
-    if part in timeouts and time.monotonic() > part_deadlines[part]:
-        return (f"Skipped: this part used up its time budget after calls timed out "
-                f"({', '.join(timeouts[part])}).")
-    return ""
-
-
-def _run(check, student, ctx):
+def run_check(check, student, ctx):
+    """The outcome of running one check on a live worker."""
     try:
         check.function(student, ctx)
-        return Outcome(check.part, check.name, True, "Passed.")
+        return Outcome(check.part, check.name, Status.PASSED, "Passed.")
     except CheckFailed as failure:
-        return Outcome(check.part, check.name, False, failure.feedback, failure.mistake or "")
+        return Outcome(check.part, check.name, Status.FAILED, failure.feedback, failure.mistake or "")
     except StubMissing as missing:
-        return Outcome(check.part, check.name, False, f"{missing}, so this check could not run.", M.MISSING)
+        return Outcome(check.part, check.name, Status.SKIPPED, f"{missing}, so this check could not run.")
     except StudentError as error:
-        return Outcome(check.part, check.name, False, student_error_feedback(error), M.RAISED)
+        return Outcome(check.part, check.name, Status.FAILED, student_error_feedback(error), M.RAISED)
     except WorkerProblem as problem:
-        return Outcome(check.part, check.name, False, f"This check was stopped: {problem}.", problem.kind)
+        status = Status.TIMED_OUT if problem.kind == "timeout" else Status.CRASHED
+        return Outcome(check.part, check.name, status, f"This check was stopped: {problem}.")
     except Exception as bug:  # a fault of the grader, not of the student: reported as such
-        return Outcome(check.part, check.name, False,
+        return Outcome(check.part, check.name, Status.GRADER_ERROR,
                        "The grader itself failed on this check (not your fault); your TA will see it.",
-                       M.GRADER_ERROR, detail=f"{type(bug).__name__}: {bug}")
+                       detail=f"{type(bug).__name__}: {bug}")
 
 
 def student_error_feedback(error):

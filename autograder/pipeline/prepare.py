@@ -25,12 +25,14 @@ class Prepared:
     fingerprint: str
 
 
-def prepare(submission, grading, grader_hash):
-    """Steps 1-3 for one submission: read, restore locked cells, extract definitions."""
+def prepare(submission, grader, grader_hash=""):
+    """Steps 1-3 for one submission: read, restore locked cells (the grader's release), extract
+    definitions. grader_hash: what the cache fingerprint adds (grader_hash() below; "" for none)."""
+    grading = grader.settings
     load.read(submission)
     statements, notes = [], []
     if not submission.problems:
-        cells, notes = restore.restore(submission.cells, release.cells(grading))
+        cells, notes = restore.restore(submission.cells, grader.release)
         statements, syntax = extract.extract(cells)
         notes = notes + syntax
         if not statements:

@@ -4,7 +4,6 @@ The kit's classes (DeepNeuralNetwork, BatchNormNetwork, ...) that a stub is
 graded inside come from the release, never from the student's notebook.
 """
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from autograder.config import REPO, package_data
@@ -32,8 +31,9 @@ def is_student_release(text):
     return not any(marker in text for marker in SOLUTION_MARKERS)
 
 
-@lru_cache(maxsize=4)
-def _cells(path):
+def cells(grading):
+    """The released notebook's cells, read from its file (a Grader reads them once)."""
+    path = notebook_path(grading)
     submission = read(Submission("release", Path(path)))
     if submission.problems or not submission.cells:
         raise FileNotFoundError(f"the released notebook {path} is missing or unreadable: "
@@ -41,13 +41,14 @@ def _cells(path):
     return submission.cells
 
 
-def cells(grading):
-    return _cells(str(notebook_path(grading)))
-
-
-def kit_statements(grading):
+def definitions(release_cells):
     """The release's definitions, run in every worker before the student's."""
-    statements, problems = extract(cells(grading))
+    statements, problems = extract(release_cells)
     if problems:
         raise ValueError(f"the released notebook does not parse: {problems}")
     return statements
+
+
+def kit_statements(grading):
+    """The release's definitions, read from its file."""
+    return definitions(cells(grading))

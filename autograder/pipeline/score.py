@@ -1,12 +1,14 @@
 """Step 5 of the pipeline: turn check outcomes into the results record.
 
-The record's shape is fixed (docs/design.md section 5); other tools read it:
+The record's shape is fixed (docs/design.md section 5, format version
+outcomes.RESULTS_FORMAT); other tools read it:
 {"submission", "score", "max_score", "parts": {part: {"title", "score",
-"max_score", "checks": [{"name", "score", "max_score", "passed",
-"feedback"}]}}, "errors": [...], "seed", "grader_version"}.
+"max_score", "checks": [{"name", "score", "max_score", "passed", "status",
+"feedback"}]}}, "errors": [...], "seed", "grader_version", "format_version"}.
 Every registered check is listed, with 0 points when it did not run.
 """
 from autograder import __version__
+from autograder.outcomes import RESULTS_FORMAT, Status
 
 
 def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
@@ -19,9 +21,14 @@ def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
             outcome = by_key.get((pid, check.name))
             passed = bool(outcome and outcome.passed)
             points = part.checks[check.name]
-            feedback = outcome.feedback if outcome else (unrunnable or "This check did not run.")
+            if outcome:
+                status, feedback = outcome.status, outcome.feedback
+            elif unrunnable:
+                status, feedback = Status.SKIPPED, unrunnable  # the file could not be graded
+            else:
+                status, feedback = Status.NOT_RUN, "This check did not run."
             rows.append({"name": check.name, "score": points if passed else 0, "max_score": points,
-                         "passed": passed, "feedback": feedback})
+                         "passed": passed, "status": Status(status).value, "feedback": feedback})
         parts[pid] = {"title": part.title, "score": _round(sum(r["score"] for r in rows)),
                       "max_score": part.points, "checks": rows}
     return {
@@ -32,6 +39,7 @@ def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
         "errors": list(errors),
         "seed": grading.seed,
         "grader_version": __version__,
+        "format_version": RESULTS_FORMAT,
     }
 
 

@@ -1,9 +1,11 @@
 """Trusted references, computed in the grader's own process (docs/design.md, principle 1).
 
-TensorFlow is imported once per grading process, quietly, in float64 with
-TF32 off. References depend only on their inputs, never on a submission, so
-they are memoised by the bytes of those inputs: a class of 200 students pays
-for each reference once per distinct input.
+TensorFlow is imported on first use, quietly, in float64 with TF32 off.
+References depend only on their inputs, never on a submission, so they are
+memoised by the bytes of those inputs: a class of 200 students pays for each
+reference once per distinct input. The cache is a `Memo` the caller holds (a
+grading process's Grader, autograder/pipeline/grader.py), passed as the first
+argument of every memoised reference; nothing here keeps state of its own.
 """
 import functools
 import hashlib
@@ -11,7 +13,7 @@ import os
 
 import numpy as np
 
-_TF = None
+MEMO_LIMIT = 4096  # cached results per reference function; a full cache starts again empty
 
 
 def quiet_tensorflow_start():
@@ -24,16 +26,15 @@ def quiet_tensorflow_start():
 
 
 def tensorflow():
-    """The tensorflow module, imported once, logging silenced, TF32 off."""
-    global _TF
-    if _TF is None:
-        quiet_tensorflow_start()
-        import tensorflow as tf  # noqa: PLC0415 - heavy: only grading processes pay for it
+    """The tensorflow module, logging silenced, TF32 off. Python imports it once per process;
+    the settings are idempotent flags, so setting them again on every (memo-missing) call is
+    cheaper than remembering that they were set."""
+    quiet_tensorflow_start()
+    import tensorflow as tf  # noqa: PLC0415 - heavy: only grading processes pay for it
 
-        tf.get_logger().setLevel("ERROR")
-        tf.config.experimental.enable_tensor_float_32_execution(False)
-        _TF = tf
-    return _TF
+    tf.get_logger().setLevel("ERROR")
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    return tf
 
 
 def _fingerprint(value, digest):
@@ -55,22 +56,41 @@ def _fingerprint(value, digest):
         digest.update(repr(value).encode())
 
 
-def memo(function):
-    """Cache a pure reference function by the content of its arguments.
+class Memo:
+    """A grading process's reference results, by the content of their inputs, and the objects
+    the references build once (a Keras layer per width: building one costs about 50 ms)."""
 
-    The cached result is returned as is: callers must not modify it."""
-    cache = {}
+    def __init__(self, limit=MEMO_LIMIT):
+        self.limit = limit
+        self.results = {}  # function -> {digest of the arguments: result}
+        self.objects = {}
 
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def result(self, function, args, kwargs):
+        """function(self, *args, **kwargs), computed once per distinct content of the arguments.
+
+        The cached result is returned as is: callers must not modify it."""
         digest = hashlib.sha256()
         _fingerprint((args, kwargs), digest)
         key = digest.digest()
+        cache = self.results.setdefault(function, {})
         if key not in cache:
-            if len(cache) > 4096:
+            if len(cache) > self.limit:
                 cache.clear()
-            cache[key] = function(*args, **kwargs)
+            cache[key] = function(self, *args, **kwargs)
         return cache[key]
 
-    wrapper.cache = cache
-    return wrapper
+    def built(self, key, build, *args):
+        """The object build(*args) made the first time `key` was asked for."""
+        if key not in self.objects:
+            self.objects[key] = build(*args)
+        return self.objects[key]
+
+
+def memoised(function):
+    """Make `function(memo, *args)` look its result up in `memo` (a Memo) by the content of args."""
+
+    @functools.wraps(function)
+    def cached(memo, *args, **kwargs):
+        return memo.result(function, args, kwargs)
+
+    return cached

@@ -11,7 +11,7 @@ Arrays are (features, examples); parameters are {'W1', 'b1', ...}.
 """
 import numpy as np
 
-from autograder.references import memo, tensorflow
+from autograder.references import memoised, tensorflow
 from autograder.references.numeric import FD_STEP, GUARD, activate, central_differences, cost
 
 
@@ -43,8 +43,8 @@ def forward(layer_dims, activation, parameters, X):
 
 # -- reference 1: central finite differences ----------------------------------------
 
-@memo
-def finite_differences(layer_dims, activation, parameters, X, Y, step=FD_STEP):
+@memoised
+def finite_differences(memo, layer_dims, activation, parameters, X, Y, step=FD_STEP):
     """{'dW1', 'db1', ...}: (J(p + h) - J(p - h)) / 2h for every entry p of every parameter."""
     L = len(layer_dims) - 1
     params = {key: np.array(value, dtype=np.float64) for key, value in parameters.items()}
@@ -58,8 +58,8 @@ def finite_differences(layer_dims, activation, parameters, X, Y, step=FD_STEP):
 
 # -- reference 2: TensorFlow GradientTape ------------------------------------------
 
-@memo
-def gradient_tape(layer_dims, activation, parameters, X, Y):
+@memoised
+def gradient_tape(memo, layer_dims, activation, parameters, X, Y):
     """{'gradients': {'dW1', 'db1', ...}, 'dZ': {'dZ1', ...}} from tf.GradientTape in float64.
 
     dZ{l} is m * dcost/dZ{l}: the lab's dZ = dA * g'(Z), before the 1/m."""
@@ -174,3 +174,29 @@ def backprop(layer_dims, activation, parameters, X, Y, mistake=None):
     except ValueError:  # shapes do not fit: this mistake would have raised on this input
         return None
     return {"gradients": gradients, "dZ": dZs, "dA": dAs}
+
+
+# -- the feedback page's plot ---------------------------------------------------------------
+
+@memoised
+def sigmoid_dw_norms(memo, parameters, X, Y):
+    """Frobenius norms of dW1..dWL of an all-sigmoid network for the lab's cost, mirroring
+    the lab's backward pass line for line (the plot's correct line)."""
+    L = len(parameters) // 2
+    m = X.shape[1]
+    cache = {"A0": X}
+    A = X
+    for l in range(1, L + 1):
+        Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+        A = activate(Z, "sigmoid")  # sigmoid everywhere: hidden activation and output layer
+        cache[f"Z{l}"], cache[f"A{l}"] = Z, A
+    AL = cache[f"A{L}"]
+    dA = -(Y / (AL + GUARD) - (1 - Y) / (1 - AL + GUARD))
+    norms = [0.0] * L
+    for l in reversed(range(1, L + 1)):
+        S = cache[f"A{l}"]
+        dZ = dA * S * (1 - S)
+        dW = dZ @ cache[f"A{l - 1}"].T / m
+        dA = parameters[f"W{l}"].T @ dZ
+        norms[l - 1] = float(np.linalg.norm(dW))
+    return norms

@@ -15,10 +15,8 @@ Arrays are (features, examples); gamma, beta and the running statistics are (n, 
 """
 import numpy as np
 
-from autograder.references import memo, tensorflow
+from autograder.references import memoised, tensorflow
 from autograder.references.numeric import FD_STEP, activate, central_differences, cost
-
-_LAYERS = {}    # features -> one float64 BatchNormalization layer: building one costs ~50 ms
 
 
 # -- reference 1: Keras ---------------------------------------------------------------
@@ -32,20 +30,19 @@ def layer_module():
 
 
 def _keras_layer(features):
-    """One built float64 layer per width; momentum and epsilon are set before each call."""
-    if features not in _LAYERS:
-        layer = layer_module().layers.BatchNormalization(axis=-1, dtype="float64")
-        layer.build((None, features))
-        _LAYERS[features] = layer
-    return _LAYERS[features]
+    """A built float64 layer for `features` features; momentum and epsilon are set before each call."""
+    layer = layer_module().layers.BatchNormalization(axis=-1, dtype="float64")
+    layer.build((None, features))
+    return layer
 
 
-@memo
-def keras_batchnorm(Z, gamma, beta, running_mean, running_var, momentum, epsilon, training):
+@memoised
+def keras_batchnorm(memo, Z, gamma, beta, running_mean, running_var, momentum, epsilon, training):
     """Keras' answer: {'out' (n, m), 'running_mean' (n, 1), 'running_var' (n, 1)}.
 
     The moving statistics are those after the call (unchanged when training=False)."""
-    layer = _keras_layer(Z.shape[0])
+    # One layer per width for the whole grading process (building one costs ~50 ms).
+    layer = memo.built(("BatchNormalization", Z.shape[0]), _keras_layer, Z.shape[0])
     # call() reads these attributes each time (eager mode), so one layer serves every case.
     layer.momentum = float(momentum)
     layer.epsilon = float(epsilon)
@@ -126,8 +123,8 @@ TEST_OUT_MISTAKES = ("test_uses_batch_stats", "missing_sqrt", "epsilon_outside_s
                      "hardcoded_epsilon", "gamma_beta_swapped", "missing_scale_shift")
 
 
-@memo
-def batchnorm(Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, mistake=None):
+@memoised
+def batchnorm(memo, Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, mistake=None):
     """One batch-norm step as the contract states it, or as `mistake` (a MISTAKES id) does it.
 
     Returns {'out', 'running_mean', 'running_var', 'Z_norm', 'mu', 'var'} ('test' mode: the
@@ -199,11 +196,11 @@ def batchnorm(Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode
     return result
 
 
-def mistaken(Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, which):
+def mistaken(memo, Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, which):
     """{mistake id: its answer} for the ids in `which` that give an answer on this input."""
     found = {}
     for mistake in which:
-        answer = batchnorm(Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, mistake)
+        answer = batchnorm(memo, Z, gamma, beta, running_mean, running_var, momentum, epsilon, mode, mistake)
         if answer is not None:
             found[mistake] = answer
     return found
@@ -226,8 +223,8 @@ def network_forward(layer_dims, activation, parameters, X, epsilon):
     return A, stats
 
 
-@memo
-def finite_differences(layer_dims, activation, parameters, X, Y, epsilon, step=FD_STEP):
+@memoised
+def finite_differences(memo, layer_dims, activation, parameters, X, Y, epsilon, step=FD_STEP):
     """{'dW1', 'db1', 'dgamma1', 'dbeta1', ..., 'dWL', 'dbL'} by central differences of the cost."""
     L = len(layer_dims) - 1
     params = {key: np.array(value, dtype=np.float64) for key, value in parameters.items()}

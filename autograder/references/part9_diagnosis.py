@@ -1,6 +1,6 @@
 """References for Part 9 (diagnose_gradient_health).
 
-The grader supplies the gradients (autograder/worker/ops.py, SuppliedNetwork), so
+The grader supplies the gradients (SuppliedNetwork in checks/part9_diagnosis.py), so
 the expected diagnosis depends only on them and the thresholds:
 - `frobenius_norms`: the Frobenius norm of each layer's array, as an exactly
   rounded sum of squares (math.fsum), independent of NumPy's own norm;

@@ -1,15 +1,39 @@
-"""The submission as a check sees it: each method is one call into the worker.
+"""The submission as a check sees it: two generic calls into the worker.
 
-Arguments and results are plain data (numbers, strings, lists, dicts, NumPy
-arrays); results are whatever the student's code returned, so checks must
-verify their types before using them.
+`call` runs a module-level stub, `call_method` a stub that is a method of one of the
+kit's classes; which stubs exist and where they live is the part manifest's business
+(autograder/parts.py), and what to call them with is each part's checks module's.
+Arguments and results are plain data (numbers, strings, lists, dicts, NumPy arrays),
+except `KitObject` arguments, which the worker builds from the kit's own namespace.
+Results are whatever the student's code returned, so checks must verify their types
+before using them.
 """
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-import numpy as np
+from autograder.sandbox.workers import WorkerCrashed
 
-if TYPE_CHECKING:  # annotations only: the sandbox module imports nothing above it
+if TYPE_CHECKING:  # annotations only
     from autograder.sandbox.workers import Worker
+
+ANSWER_KEYS = ("result", "args_after", "kwargs_after")
+
+
+class MalformedReply(WorkerCrashed):
+    """The worker answered a call with plain data of the wrong shape (a forged reply): the check
+    it belongs to is lost, as when the worker crashes, though the worker lives on."""
+
+
+@dataclass(frozen=True)
+class KitObject:
+    """An argument the worker builds: the kit's `name` (a class or function of the release, or
+    kit code a part supplies) called on copies of `args` and `kwargs`. After the call, the
+    attributes named in `read` come back in its place among the arguments after the call."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    read: tuple = ()
 
 
 class Student:
@@ -20,58 +44,74 @@ class Student:
     def _call(self, op: str, **args) -> object:
         return self._worker.call(op, self._timeout, **args)
 
+    def _answer(self, value, sent):
+        """A call's answer for the arguments `sent`, with the ones the call left as they were put
+        back in their places (the worker leaves them out: "same"); MalformedReply for a reply of
+        another shape: a reply is the student's process talking (it can forge one)."""
+        count = len(sent)
+        if type(value) is not dict:
+            raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
+        value.setdefault("kwargs_after", {})  # left out when empty, as "same" is
+        same = value.pop("same", [])
+        if (any(key not in value for key in ANSWER_KEYS) or type(value["args_after"]) is not list
+                or len(value["args_after"]) != count or type(value["kwargs_after"]) is not dict
+                or type(same) is not list
+                or any(type(i) is not int or not 0 <= i < count or isinstance(sent[i], KitObject) for i in same)):
+            raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
+        after = value["args_after"]
+        for i in same:
+            after[i] = sent[i]
+        return value
+
     def call(self, stub: str, *args, **kwargs) -> dict:
-        """The student's function `stub` (a part of the manifest) called with `args`.
+        """The student's function `stub` called on copies of `args` and `kwargs`.
 
-        Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after the call}."""
-        return self._call("call_function", stub=stub, args=list(args), kwargs=kwargs)
+        Returns {"result": what it returned, "args_after", "kwargs_after": the arguments after
+        the call}; a KitObject argument comes back as {attribute: value} of what it names in `read`."""
+        plain, objects = _split(args)
+        return self._answer(self._call("call", stub=stub, **_request(plain, kwargs, objects)), args)
 
-    def call_method(self, stub: str, init: tuple = (), attributes: Optional[dict] = None, args: tuple = (),
-                    kwargs: Optional[dict] = None, read: tuple = ()) -> dict:
-        """The student's method `stub` on an instance of the kit's class built with `init`, given
-        `attributes`, called with `args`. Returns {"result", "args_after", "kwargs_after",
-        "read": {attribute named in `read`: its value after the call}}."""
-        return self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
-                          args=list(args), kwargs=kwargs, read=list(read))
+    def call_method(self, stub: str, init: tuple = (), attributes: Optional[dict] = None, calls: tuple = (),
+                    read: tuple = ()) -> dict:
+        """An instance of the kit's class holding method `stub` (with the student's `stub` and own
+        helpers on it) built with `init` and given copies of `attributes`, in their order; then
+        each (method, args, kwargs) of `calls` in turn: the stub itself, or a kit method that
+        calls it inside (forward_propagation, ...).
 
-    def backprop(self, layer_dims, activation: str, parameters: dict, X: np.ndarray, Y: np.ndarray) -> dict:
-        """Kit network, kit forward pass, the student's backward_propagation.
+        Returns {"calls": [{"result", "args_after", "kwargs_after"} per call], "read":
+        {attribute named in `read`: its value after the last call}}."""
+        encoded = []
+        for method, args, kwargs in calls:
+            plain, objects = _split(args)
+            encoded.append({"method": method, **_request(plain, kwargs, objects)})
+        calls = list(calls)
+        out = self._call("call_method", stub=stub, init=list(init), attributes=dict(attributes or {}),
+                         calls=encoded, read=list(read))
+        if (type(out) is not dict or type(out.get("calls")) is not list or len(out["calls"]) != len(encoded)
+                or type(out.get("read")) is not dict or any(name not in out["read"] for name in read)):
+            raise MalformedReply("the Python process running your code sent a reply of the wrong shape")
+        for answer, (_, args, _) in zip(out["calls"], calls):
+            self._answer(answer, tuple(args))
+        return out
 
-        Returns {"gradients", "gradient_norms", "parameters"} (parameters after the call)."""
-        return self._call("backprop", layer_dims=list(layer_dims), activation=activation,
-                          parameters=parameters, X=X, Y=Y)
 
-    def clip(self, gradients: dict, max_norm: Optional[float], clip_type: Optional[str]) -> dict:
-        """The student's clip_gradients(gradients, max_norm, clip_type).
+def _request(plain, kwargs, objects):
+    """A call's arguments as the worker takes them; empty parts are left out (less to send)."""
+    request = {"args": plain}
+    if kwargs:
+        request["kwargs"] = dict(kwargs)
+    if objects:
+        request["objects"] = objects
+    return request
 
-        max_norm or clip_type None: left out, so the stub's defaults apply.
-        Returns {"result": what it returned, "input_after": the gradients dict after the call}."""
-        return self._call("clip", gradients=gradients, max_norm=max_norm, clip_type=clip_type)
 
-    def batchnorm(self, layer_dims, activation, use_batch_norm, momentum, epsilon, parameters,
-                  running_mean, running_var, Z, layer_num, mode, cache=None):
-        """The student's batch_normalize(Z, layer_num, mode) on a kit BatchNormNetwork.
-
-        running_mean/var: {layer number (int): (n_l, 1) array}. Returns {"out", "Z_after",
-        "cache", "running_mean", "running_var", "parameters"} after the call."""
-        return self._call("batchnorm", layer_dims=list(layer_dims), activation=activation,
-                          use_batch_norm=use_batch_norm, momentum=momentum, epsilon=epsilon,
-                          parameters=parameters, running_mean=running_mean, running_var=running_var,
-                          Z=Z, layer_num=layer_num, mode=mode, cache=cache or {})
-
-    def batchnorm_network(self, layer_dims, activation, momentum, epsilon, parameters,
-                          running_mean, running_var, X, Y, mode):
-        """The kit's BatchNormNetwork forward (and, in 'train' mode, backward) pass with the
-        student's batch_normalize. Returns {"AL", "running_mean", "running_var"[, "gradients"]}."""
-        return self._call("batchnorm_network", layer_dims=list(layer_dims), activation=activation,
-                          momentum=momentum, epsilon=epsilon, parameters=parameters,
-                          running_mean=running_mean, running_var=running_var, X=X, Y=Y, mode=mode)
-
-    def diagnose(self, layer_dims, activation, parameters, fresh, stale, X, Y, AL, thresholds=None):
-        """The student's diagnose_gradient_health(network, X, Y[, *thresholds]) on a network whose
-        backward pass returns `fresh` gradients after a forward pass on X, `stale` ones before.
-
-        Returns {"result": what it returned, "calls": [{"method", ...}] in call order}."""
-        return self._call("diagnose", layer_dims=list(layer_dims), activation=activation,
-                          parameters=parameters, fresh=fresh, stale=stale, X=X, Y=Y, AL=AL,
-                          thresholds=list(thresholds) if thresholds is not None else None)
+def _split(args):
+    """(the arguments with each KitObject left as None, {position: what to build there})."""
+    plain, objects = [], {}
+    for position, value in enumerate(args):
+        if isinstance(value, KitObject):
+            objects[position] = {"name": value.name, "args": list(value.args), "kwargs": dict(value.kwargs),
+                                 "read": list(value.read)}
+            value = None
+        plain.append(value)
+    return plain, objects

@@ -30,6 +30,8 @@ import time
 from autograder.sandbox.fork_server import WORKER_MAIN, Adopted
 from autograder.worker import wire
 
+# The worker keeps at most as many notes (worker/sandbox.py's MAX_NOTES): it runs as a script in
+# another process and imports nothing of the package, so each side has its own, kept equal.
 MAX_NOTES = 20
 NOTE_CHARS = 300
 
@@ -69,7 +71,10 @@ class WorkerCrashed(WorkerProblem):
 
 
 class StubMissing(Exception):
-    """The submission does not define the stub this call needs."""
+    """The submission does not define the stub this call needs.
+
+    Raised here when the worker's own StubMissing (worker/ops.py, the other process's side of
+    the same event) comes back as a "missing" reply."""
 
 
 class StudentError(Exception):

@@ -241,7 +241,7 @@ def _student_section(student, feedback):
 
 def _check_row(check):
     """The check now, in the feedback pages' layout, with what it was in muted text under each cell."""
-    status = check_status(check.new) if check.new else "skip"
+    status = status_of(check.new) if check.new else "skip"
     return (f'<tr><td class="status {status}">{_status(check.new)}'
             f'<span class="what">was {_status(check.old)}</span></td>'
             f'<td><strong>{escape(check.name)}</strong><span class="what">{escape(check.part_title)}</span></td>'
@@ -251,7 +251,24 @@ def _check_row(check):
 
 
 def _status(check):
-    return STATUS_TEXT[check_status(check)] if check else "not in this run"
+    return STATUS_TEXT[status_of(check)] if check else "not in this run"
+
+
+# Words that marked a check that did not run, in records before format 2 (which have no status).
+NOT_RUN_WORDS = ("could not run", "did not run")
+
+
+def status_of(check):
+    """"pass", "fail" or "skip" for a record's check: its status (pages.check_status); a record of
+    an older run, before results carried a status, is read as that run's pages read it."""
+    if "status" in check:
+        return check_status(check)
+    if check.get("passed"):
+        return "pass"
+    feedback = str(check.get("feedback", ""))
+    if feedback.startswith(("Skipped", "Not graded")) or any(words in feedback for words in NOT_RUN_WORDS):
+        return "skip"
+    return "fail"
 
 
 def _points_html(check):

@@ -76,25 +76,30 @@ NUMPY_WATCHED = ("allclose", "isclose", "array_equal", "array_equiv", "all", "an
 class Integrity:
     """What the student's code may have replaced, checked after every operation.
 
-    The grader's own code in this process (ops, wire, this file) must stay as it was, or the
-    replies could lie about what the student's code did: a change makes every later reply an
-    error. Replacing NumPy or Python built-ins (np.allclose = lambda *a: True) changes no verdict,
+    The grader's own code in this process (ops, wire, this file) must stay as it was, and so
+    must the kit's namespace once it is loaded (the release's classes and the kit code the
+    grader supplies, such as a network standing in for the student's), or the replies could
+    lie about what the student's code did: a change makes every later reply an error.
+    Replacing NumPy or Python built-ins (np.allclose = lambda *a: True) changes no verdict,
     since answers are compared in the grader's process; it is only noted."""
 
     def __init__(self):
-        grader = [("ops", vars(ops)), ("ops.Session", vars(ops.Session)),
-                  ("ops.SuppliedNetwork", vars(ops.SuppliedNetwork)), ("wire", vars(wire)),
+        grader = [("ops", vars(ops)), ("ops.Session", vars(ops.Session)), ("wire", vars(wire)),
                   ("main", globals())]
-        library = [("np", {k: v for k, v in vars(np).items() if k in NUMPY_WATCHED}),
-                   ("np.linalg", vars(np.linalg)), ("builtins", vars(builtins))]
-        self.grader = [(f"{prefix}.{k}", space, k, v) for prefix, space in grader for k, v in space.items()]
-        self.library = [(f"{prefix}.{k}", vars(np) if prefix == "np" else space, k, v)
-                        for prefix, space in library for k, v in space.items()]
+        self.grader = []  # (label, namespace, its keys, their values, its size): an added name is a change too
+        self.watch(grader)
+        watched_np = tuple(k for k in vars(np) if k in NUMPY_WATCHED)
+        self.library = [_snapshot("np", vars(np), watched_np),
+                        _snapshot("np.linalg", vars(np.linalg)), _snapshot("builtins", vars(builtins))]
         self.broken = None
+
+    def watch(self, spaces):
+        """Add [(label, namespace)] to what must stay as it is from now on."""
+        self.grader += [_snapshot(prefix, space) for prefix, space in spaces]
 
     def check(self):
         if self.broken is None:
-            self.broken = _changed(self.grader)
+            self.broken = _changed(self.grader, sized=True)
             if self.broken:
                 sandbox.note("tamper", f"Changed the grader's code inside the worker ({self.broken}); its "
                                        "answers were not used.")
@@ -105,11 +110,27 @@ class Integrity:
         return self.broken
 
 
-def _changed(entries):
-    missing = object()
-    for label, space, key, value in entries:
-        if space.get(key, missing) is not value:
-            return label[:100]
+def _snapshot(prefix, space, keys=None):
+    keys = tuple(space) if keys is None else keys
+    return prefix, space, keys, tuple(space[k] for k in keys), len(space)
+
+
+_MISSING = object()
+# Bound now, before any student code runs: a student replacing builtins.all must not blind the check.
+_ALL, _MAP, _IS, _REPEAT, _LEN, _ZIP = all, map, operator.is_, itertools.repeat, len, zip
+
+
+def _changed(snapshots, sized=False):
+    """The label of the first changed entry (or of a namespace a name was added to, if `sized`),
+    else None. Checked after every operation, so the comparison runs in C (map, operator.is_)."""
+    for prefix, space, keys, values, size in snapshots:
+        if _ALL(_MAP(_IS, _MAP(space.get, keys, _REPEAT(_MISSING)), values)):
+            if sized and _LEN(space) != size:
+                return f"{prefix} (a name added)"[:100]
+            continue
+        for key, value in _ZIP(keys, values):
+            if space.get(key, _MISSING) is not value:
+                return f"{prefix}.{key}"[:100]
     return None
 
 
@@ -168,6 +189,8 @@ def main(config):
         except EOFError:
             return
         reply = answer(session, request, config)
+        if request.get("op") == "load":
+            integrity.watch(session.kit_spaces())  # the kit exists from now on
         if integrity.check():
             reply = {"error": {"type": "SandboxError", "builtin_types": [], "traceback": "",
                                "message": "your code changed the grader's code inside the worker "

@@ -1,11 +1,14 @@
 """The operations a worker performs for the grader, inside the sandbox.
 
-Each operation builds the object the lab's contract describes from the kit's
-own code (the release notebook's definitions), puts the student's stub on it,
-calls the stub, and returns what it produced as plain values. Everything
-around the stub is the kit's, so a bug in one stub cannot cost another part
-(docs/design.md, principle 3). NumPy only: this file must never import the
-grader's checks or TensorFlow.
+Two generic calls serve every part: `call` runs a module-level stub, `call_method` an
+instance of the kit's class holding a method stub (the release notebook's definitions,
+with the student's stub and own helpers on it) through a sequence of method calls. An
+argument may be a kit object built here from the kit's namespace (the release's
+definitions and kit code the grader supplies with them), read back after the call.
+Everything around the stub is the kit's, so a bug in one stub cannot cost another part
+(docs/design.md, principle 3). Which stubs exist, and where, comes from the part manifest;
+this file names no part, stub or lab class. NumPy only: it must never import the grader's
+checks or TensorFlow.
 """
 import ast
 import copy
@@ -16,6 +19,7 @@ import traceback
 
 import numpy as np
 
+import wire  # the worker's directory is on sys.path (main.py puts it there)
 
 
 def _manifest():
@@ -34,7 +38,11 @@ STUBS = {part.stub: part.location for part in _manifest()}
 
 
 class StubMissing(Exception):
-    """The submission does not define a stub the grader asked for."""
+    """The submission does not define a stub the grader asked for.
+
+    The grader's side has its own StubMissing (autograder/sandbox/workers.py), raised when this
+    one's reply arrives: the two run in different processes, and this file imports nothing of
+    the package."""
 
 
 class Session:
@@ -53,11 +61,17 @@ class Session:
         Returns the student's statement errors and which stubs exist.
         """
         for statement in kit:
-            _run_statement(statement, self.kit, set())
+            _run_statement(statement, self.kit, set(), kit=True)
         unavailable = set()  # names the student's failed imports would have bound
         errors = [e for e in (_run_statement(s, self.student, unavailable) for s in student) if e]
         return {"errors": errors, "stubs": {name: self._has_stub(name) for name in STUBS},
                 "confinement": list(self.confinement)}
+
+    def kit_spaces(self):
+        """[(label, namespace)]: the kit's namespace and each class it defines, which student
+        code must leave as they are (main.py's Integrity watches them after the load)."""
+        classes = [(f"kit.{name}", vars(value)) for name, value in self.kit.items() if isinstance(value, type)]
+        return [("kit", self.kit), *classes]
 
     def _has_stub(self, stub):
         try:
@@ -101,145 +115,101 @@ class Session:
         return type(holder, (kit_class,), extras)
 
     # -- operations ----------------------------------------------------------
-    # call_function and call_method serve any stub of the part manifest: a new part's checks
-    # use them, so adding a part needs no operation here (the four below predate them and set
-    # up the lab's own networks around their stubs).
-    def call_function(self, stub, args, kwargs=None):
-        """The student's module-level stub called on copies of `args`; returns what it returned
-        and the arguments after the call (to see whether it changed them)."""
-        given, named = copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs or {}))
+    def call(self, stub, args, kwargs=None, objects=None):
+        """The student's module-level stub called on copies of `args` and `kwargs`; returns what it
+        returned and the arguments after the call (to see whether it changed them).
+
+        objects: {position in args: {"name", "args", "kwargs", "read"}}, kit objects to build."""
+        given, named, built = self._arguments(args, kwargs, objects)
         result = self.student_stub(stub)(*given, **named)
-        return {"result": result, "args_after": given, "kwargs_after": named}
+        return {"result": result, **_after(given, built, args, named)}
 
-    def call_method(self, stub, init, attributes, args, kwargs=None, read=()):
-        """The stub as a method of the kit's class (with the student's helpers): the instance is
-        built with `init`, given `attributes`, then the stub is called on copies of `args`.
-        Returns what it returned, the arguments after the call and the attributes named in `read`."""
-        instance = self.graded_class(stub)(*copy.deepcopy(list(init)))
+    def call_method(self, stub, init, attributes, calls, read=()):
+        """The stub's class (graded_class) built with copies of `init` and given copies of
+        `attributes`; then each of `calls` ({"method", "args", "kwargs", "objects"}) on it, in
+        order. Returns each call's result and arguments after it, and the attributes in `read`."""
+        instance = self.graded_class(stub)(*_copied(list(init)))
         for name, value in dict(attributes).items():
-            setattr(instance, name, copy.deepcopy(value))
-        given, named = copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs or {}))
-        result = getattr(instance, stub)(*given, **named)
-        return {"result": result, "args_after": given, "kwargs_after": named,
-                "read": {name: getattr(instance, name, None) for name in read}}
+            setattr(instance, name, _copied(value))
+        answers = []
+        for request in calls:
+            given, named, built = self._arguments(request["args"], request.get("kwargs"), request.get("objects"))
+            result = getattr(instance, request["method"])(*given, **named)
+            answers.append({"result": result, **_after(given, built, request["args"], named)})
+        return {"calls": answers, "read": {name: getattr(instance, name, None) for name in read}}
 
-    def backprop(self, layer_dims, activation, parameters, X, Y):
-        cls = self.graded_class("backward_propagation")
-        net = cls(list(layer_dims), activation, "xavier")
-        net.parameters = _copy(parameters)
-        net.forward_propagation(X.copy())
-        gradients = net.backward_propagation(X.copy(), Y.copy())
-        return {"gradients": gradients, "gradient_norms": net.gradient_norms,
-                "parameters": net.parameters}
-
-    def clip(self, gradients, max_norm, clip_type):
-        fn = self.student_stub("clip_gradients")
-        given = _copy(gradients)
-        # None leaves an argument out, so the stub's own defaults apply (max_norm=5.0, clip_type='norm').
-        args = (given,) + tuple(a for a in (max_norm, clip_type) if a is not None)
-        result = fn(*args)
-        return {"result": result, "input_after": given}
-
-    def batchnorm(self, layer_dims, activation, use_batch_norm, momentum, epsilon,
-                  parameters, running_mean, running_var, Z, layer_num, mode, cache=None):
-        net = self._batchnorm_network(layer_dims, activation, use_batch_norm, momentum,
-                                      epsilon, parameters, running_mean, running_var)
-        net.cache = _copy(cache or {})
-        given = Z.copy()
-        out = net.batch_normalize(given, layer_num, mode)
-        return {"out": out, "Z_after": given, "cache": net.cache,
-                "running_mean": net.running_mean, "running_var": net.running_var,
-                "parameters": net.parameters}
-
-    def batchnorm_network(self, layer_dims, activation, momentum, epsilon, parameters,
-                          running_mean, running_var, X, Y, mode):
-        """Forward (and in 'train' mode backward) through the kit's batch-norm network."""
-        net = self._batchnorm_network(layer_dims, activation, True, momentum, epsilon,
-                                      parameters, running_mean, running_var)
-        AL = net.forward_propagation(X.copy(), mode)
-        result = {"AL": AL, "running_mean": net.running_mean, "running_var": net.running_var}
-        if mode == "train":
-            result["gradients"] = net.backward_propagation(X.copy(), Y.copy())
-        return result
-
-    def _batchnorm_network(self, layer_dims, activation, use_batch_norm, momentum, epsilon,
-                           parameters, running_mean, running_var):
-        cls = self.graded_class("batch_normalize")
-        net = cls(list(layer_dims), activation, "he", use_batch_norm)
-        net.momentum = momentum
-        net.epsilon = epsilon
-        net.parameters = _copy(parameters)
-        net.running_mean = _copy(running_mean)
-        net.running_var = _copy(running_var)
-        return net
-
-    def diagnose(self, layer_dims, activation, parameters, fresh, stale, X, Y, AL,
-                 thresholds=None):
-        fn = self.student_stub("diagnose_gradient_health")
-        net = SuppliedNetwork(layer_dims, activation, parameters, fresh, stale, X, AL, Y)
-        args = (net, X.copy(), Y.copy()) + tuple(thresholds or ())
-        result = fn(*args)
-        return {"result": result, "calls": net.calls}
+    def _arguments(self, args, kwargs, objects):
+        """Copies of the arguments, with the kit objects built in their places; and
+        {position: (object, attributes to read back)}."""
+        given, named = _copied(list(args)), _copied(dict(kwargs or {}))
+        built = {}
+        for position, spec in dict(objects or {}).items():
+            # The request was decoded for this call alone: the kit object may keep its arguments.
+            made = self.kit[spec["name"]](*spec.get("args", ()), **dict(spec.get("kwargs") or {}))
+            built[position] = (made, list(spec.get("read", ())))
+            given[position] = made
+        return given, named, built
 
 
-class SuppliedNetwork:
-    """A network whose gradients the grader chose, standing in for the kit's.
-
-    Until forward_propagation sees the X under diagnosis, backward_propagation
-    returns the stale gradients of an earlier batch, as a real network's cache
-    would: a diagnosis that skips the fresh forward pass classifies those.
-    """
-
-    def __init__(self, layer_dims, activation, parameters, fresh, stale, X, AL, Y=None):
-        self.layer_dims = list(layer_dims)
-        self.num_layers = len(layer_dims) - 1
-        self.activation = activation
-        self.parameters = _copy(parameters)
-        self.gradient_norms = {}
-        self.activation_stats = {}
-        self.cache = {}
-        self.calls = []
-        self._fresh, self._stale, self._X, self._AL = fresh, stale, X, AL
-        self._Y = Y
-        self._current = stale
-
-    def forward_propagation(self, X, mode="train"):
-        same = isinstance(X, np.ndarray) and X.shape == self._X.shape and np.array_equal(X, self._X)
-        self.calls.append({"method": "forward_propagation", "same_X": bool(same)})
-        self._current = self._fresh if same else self._stale
-        self.cache = {"A0": X, f"A{self.num_layers}": self._AL.copy()}
-        return self._AL.copy()
-
-    def backward_propagation(self, X, Y):
-        self.calls.append({"method": "backward_propagation", "same_X": _same(X, self._X),
-                           "same_Y": None if self._Y is None else _same(Y, self._Y)})
-        gradients = _copy(self._current)
-        for l in range(1, self.num_layers + 1):
-            self.gradient_norms[f"layer_{l}"] = {
-                "dW_norm": np.linalg.norm(gradients[f"dW{l}"]),
-                "db_norm": np.linalg.norm(gradients[f"db{l}"]),
-                "dZ_norm": np.linalg.norm(gradients[f"dW{l}"]) * 2.0,
-            }
-        return gradients
-
-    def compute_cost(self, AL, Y):
-        m = Y.shape[1]
-        return np.squeeze(-(1 / m) * np.sum(Y * np.log(AL + 1e-8) + (1 - Y) * np.log(1 - AL + 1e-8)))
+def _copied(value):
+    """A copy of plain data as the wire decodes it (arrays copied, containers rebuilt; numbers and
+    strings are immutable), cheaper than copy.deepcopy for the same result."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return value.copy()
+    # Arrays inline: most values are dicts and lists of arrays, and a call per item costs more.
+    if kind is dict:
+        return {key: item.copy() if type(item) is np.ndarray else _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [item.copy() if type(item) is np.ndarray else _copied(item) for item in value]
+    if kind is tuple:
+        return tuple(_copied(item) for item in value)
+    return value if value is None or kind in (bool, int, float, str) or isinstance(value, np.generic) \
+        else copy.deepcopy(value)
 
 
-def _same(a, b):
-    return bool(isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and np.array_equal(a, b))
+def _after(given, built, sent, named):
+    """{"args_after": the arguments after a call, each kit object replaced by the attributes to
+    read from it; "same": the positions of the arguments the call left as they were sent}, which
+    come back as None: the grader has them already, and sending them back costs more than
+    comparing them here; "kwargs_after": the keyword arguments after the call}. Empty parts are
+    left out (the grader's Student fills them in)."""
+    after, same = [], []
+    for i, value in enumerate(given):
+        if i in built:
+            after.append({name: getattr(built[i][0], name, None) for name in built[i][1]})
+        elif _unchanged(value, sent[i]):
+            after.append(None)
+            same.append(i)
+        else:
+            after.append(value)
+    answer = {"args_after": after}
+    if same:
+        answer["same"] = same
+    if named:
+        answer["kwargs_after"] = named
+    return answer
 
 
-def _copy(mapping):
-    return {key: (value.copy() if isinstance(value, np.ndarray) else value)
-            for key, value in mapping.items()}
+def _unchanged(after, before):
+    """True when `after` is `before` as plain data: same types, shapes, dtypes, keys in the same
+    order, and equal values (a NaN counts as changed: it is sent back, which is always right)."""
+    kind = type(before)
+    if type(after) is not kind:
+        return False
+    if kind is np.ndarray:
+        return after.shape == before.shape and after.dtype == before.dtype and bool(np.array_equal(after, before))
+    if kind is dict:
+        return list(after) == list(before) and all(_unchanged(after[k], before[k]) for k in before)
+    if kind is list or kind is tuple:
+        return len(after) == len(before) and all(_unchanged(a, b) for a, b in zip(after, before))
+    return kind in (type(None), bool, int, float, str) and after == before
 
 
-def _run_statement(statement, namespace, unavailable):
+def _run_statement(statement, namespace, unavailable, kit=False):
     try:
-        code = compile(statement["source"], f"<cell {statement['cell']}>", "exec")
+        # The kit's statements come compiled by the grader (wire.with_code); a student's never do.
+        code = wire.code_of(statement) if kit else compile(statement["source"], f"<cell {statement['cell']}>", "exec")
         exec(code, namespace)
         return None
     except ImportError as error:

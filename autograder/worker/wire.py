@@ -18,6 +18,7 @@ ndarray and float are sent as Opaque, and the text of an Opaque value is
 import base64
 import binascii
 import json
+import marshal
 import math
 import struct
 
@@ -66,31 +67,34 @@ def encode(value, depth=0):
     kind = type(value)
     if depth > MAX_DEPTH:
         return {"__opaque__": "nesting", "text": "nested too deeply"}
+    # The kinds are disjoint (identity of the exact type), so the order only saves time: what
+    # crosses most often first.
     if value is None or kind is bool:
-        return value
-    if kind is str:
-        return value[:MAX_STRING]
-    if kind is np.str_:  # NumPy's own str subclass, e.g. an element of an array of strings
-        return str(value)[:MAX_STRING]
-    if kind is int:
-        if value.bit_length() > MAX_INT_BITS:
-            return {"__opaque__": "int", "text": f"an integer of {value.bit_length()} bits"}
         return value
     if kind is float:
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if kind is np.ndarray:
         return _encode_array(value)
-    if id(kind) in _SCALAR_TYPES and _SCALAR_TYPES[id(kind)] is kind:
-        return {"__scalar__": base64.b64encode(value.tobytes()).decode("ascii"), "dtype": value.dtype.str}
+    if kind is str:
+        return value[:MAX_STRING]
+    if kind is dict:
+        if len(value) > MAX_ITEMS:
+            return {"__opaque__": "dict", "text": f"a dict of {len(value)} items"}
+        return {"__dict__": [[k[:MAX_STRING] if type(k) is str else encode(k, depth + 1), encode(v, depth + 1)]
+                             for k, v in value.items()]}
     if kind is tuple or kind is list:
         if len(value) > MAX_ITEMS:
             return {"__opaque__": kind.__name__, "text": f"a {kind.__name__} of {len(value)} items"}
         items = [encode(v, depth + 1) for v in value]
         return {"__tuple__": items} if kind is tuple else items
-    if kind is dict:
-        if len(value) > MAX_ITEMS:
-            return {"__opaque__": "dict", "text": f"a dict of {len(value)} items"}
-        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    if kind is int:
+        if value.bit_length() > MAX_INT_BITS:
+            return {"__opaque__": "int", "text": f"an integer of {value.bit_length()} bits"}
+        return value
+    if kind is np.str_:  # NumPy's own str subclass, e.g. an element of an array of strings
+        return str(value)[:MAX_STRING]
+    if id(kind) in _SCALAR_TYPES and _SCALAR_TYPES[id(kind)] is kind:
+        return {"__scalar__": base64.b64encode(value.tobytes()).decode("ascii"), "dtype": value.dtype.str}
     return {"__opaque__": _type_name(value), "text": _safe_repr(value)}
 
 
@@ -163,6 +167,15 @@ def _decode(data, depth):
         return [_decode(v, depth + 1) for v in data]
     if kind is not dict or len(data) not in (1, 2, 3):
         raise WireError(f"unexpected value on the wire: {kind.__name__}")
+    # The common tags first: a dict and an array are most of what crosses.
+    if "__dict__" in data:
+        result = {}
+        for pair in _list(data["__dict__"]):
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed dict entry")
+            key, value = pair
+            result[key if type(key) is str else _key(_decode(key, depth + 1))] = _decode(value, depth + 1)
+        return result
     if "__ndarray__" in data:
         return _decode_array(data)
     if "__float__" in data:
@@ -178,12 +191,6 @@ def _decode(data, depth):
         return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))[0]
     if "__tuple__" in data:
         return tuple(_decode(v, depth + 1) for v in _list(data["__tuple__"]))
-    if "__dict__" in data:
-        result = {}
-        for pair in _list(data["__dict__"]):
-            key, value = _list(pair)
-            result[_key(_decode(key, depth + 1))] = _decode(value, depth + 1)
-        return result
     if "__opaque__" in data:
         return Opaque(str(data["__opaque__"])[:200], str(data.get("text", ""))[:200])
     raise WireError(f"unknown tag {sorted(data)}")
@@ -229,6 +236,26 @@ def _key(key):
         return key
     except TypeError:
         return Opaque("unhashable key", repr(key)[:200])
+
+
+# -- the kit's statements, compiled once by the grader ---------------------------------------
+
+def with_code(statement):
+    """`statement` ({"cell", "line", "source"}) with "code": its code object, marshalled and in
+    base64, so that the workers (one per submission) run the kit without compiling it again
+    (a few milliseconds each). Only the grader's own statements carry one; a student's source is
+    always compiled in the worker. Workers run the grader's interpreter, whose marshal format it is."""
+    code = base64.b64encode(marshal.dumps(compile(statement["source"], f"<cell {statement['cell']}>", "exec")))
+    text = code.decode("ascii")  # in pieces: a string on the wire is cut at MAX_STRING characters
+    return dict(statement, code=[text[i:i + MAX_STRING] for i in range(0, len(text), MAX_STRING)])
+
+
+def code_of(statement):
+    """The code object of a kit statement: its marshalled code, else its source compiled now."""
+    try:
+        return marshal.loads(base64.b64decode("".join(statement["code"]), validate=True))
+    except (KeyError, TypeError, ValueError, EOFError, binascii.Error):
+        return compile(statement["source"], f"<cell {statement['cell']}>", "exec")
 
 
 def read_message(read_exactly):

@@ -4,13 +4,15 @@ import sys
 from pathlib import Path
 
 from autograder import config
+from autograder.pipeline.grader import Grader
+from autograder.pipeline.pool import GradingFailed
 from autograder.tools.mutants import pipeline
 
 
 def add_parser(commands):
     """The `mutants` subcommand of `python -m autograder`."""
     mutants = commands.add_parser("mutants", help="measure the checks on generated mutants of the reference",
-                                  description="Grade one-change mutants of the reference's four stubs; write "
+                                  description="Grade one-change mutants of the solution's stubs; write "
                                   "DIR/results.json and DIR/report.html. Exit code 1 when a part's kill rate "
                                   "is below grading.toml's [mutants.min_kill_rate] or a mutant leaks into "
                                   "another part, 2 when the grader cannot work.")
@@ -21,8 +23,9 @@ def add_parser(commands):
     mutants.add_argument("--parts", nargs="+", default=None, metavar="PART", help="only these parts")
     mutants.add_argument("--sample", type=int, default=None, metavar="N",
                          help="at most N mutants per part, drawn with the seed (a quick look)")
-    mutants.add_argument("--reference", type=Path, default=None, metavar="PY",
-                         help="the reference to mutate (default: tests/corpora/correct/reference.py)")
+    mutants.add_argument("--reference", type=Path, default=None, metavar="FILE",
+                         help="the solution to mutate, a .py or a notebook (default: the kit's source notebook, "
+                              "solutions/<assignment>/<notebook>)")
     mutants.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
                          help="grading settings (default: %(default)s)")
     mutants.set_defaults(run=main)
@@ -33,10 +36,10 @@ def main(args):
         print("error: --jobs and --sample must be at least 1", file=sys.stderr)
         return 2
     try:
-        results, failures, seconds = pipeline.run(
-            args.out, jobs=args.jobs, seed=args.seed, grading_path=args.config,
-            reference=args.reference or pipeline.DEFAULT_REFERENCE, parts=args.parts, per_part=args.sample)
-    except (config.ConfigError, FileNotFoundError, ValueError) as error:
+        with Grader.load(args.config, seed=args.seed, warm=False) as grader:
+            results, failures, seconds = pipeline.run(args.out, grader, jobs=args.jobs, reference=args.reference,
+                                                      parts=args.parts, per_part=args.sample)
+    except (config.ConfigError, FileNotFoundError, ValueError, GradingFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(summary(results))

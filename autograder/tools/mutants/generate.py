@@ -22,13 +22,8 @@ import hashlib
 import textwrap
 from dataclasses import dataclass
 
-# part -> (class holding the stub or None, stub name): where each graded stub lives in the reference.
-STUBS = {
-    "part2": ("DeepNeuralNetwork", "backward_propagation"),
-    "part5": (None, "clip_gradients"),
-    "part6": ("BatchNormNetwork", "batch_normalize"),
-    "part9": (None, "diagnose_gradient_health"),
-}
+from autograder.parts import PARTS
+
 
 # Which anchor each operator comes from, shown in the report.
 ANCHORS = {
@@ -81,14 +76,23 @@ class Mutant:
     source: str      # the whole submission: the reference with this stub replaced
 
 
+def where(row):
+    """(the class holding the stub or None, the stub's name) for a manifest row, from its location."""
+    entry, attribute = row.location
+    return (entry, attribute) if attribute else (None, entry)
+
+
 def generate(reference_source, parts=None):
-    """Every distinct compiling mutant of the stubs of `parts` (default all), in a stable order."""
+    """Every distinct compiling mutant of the stubs of `parts` (part ids; default every part of the
+    manifest), in a stable order."""
     module = ast.parse(reference_source)
     lines = reference_source.splitlines(keepends=True)
     mutants = []
-    for part, (holder, name) in STUBS.items():
+    for row in PARTS:
+        part = row.id
         if parts and part not in parts:
             continue
+        holder, name = where(row)
         function = find_stub(module, holder, name)
         original = ast.unparse(function)
         seen = {original}
@@ -271,7 +275,8 @@ def sign(node, parents):
 
 
 def statement_deletion(node, parents):
-    if isinstance(node, ast.stmt) and not isinstance(node, ast.Pass):
+    prose = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    if isinstance(node, ast.stmt) and not isinstance(node, ast.Pass) and not prose:  # a docstring is no program
         parent = parents.get(id(node))
         body = next((v for f, v in ast.iter_fields(parent) if isinstance(v, list) and
                      any(x is node for x in v)), None) if parent is not None else None

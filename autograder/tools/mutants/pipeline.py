@@ -5,7 +5,6 @@ reference and grader) and DIR/timings.json (seconds, kept apart so the
 results stay identical run to run). Returns the gate's verdict: the parts
 below grading.toml's [mutants.min_kill_rate], with their survivors.
 """
-import dataclasses
 import json
 import sys
 import time
@@ -13,13 +12,33 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import __version__, config
-from autograder.checks import all_checks
-from autograder.config import REPO
+from autograder import __version__
+from autograder.config import REPO, package_data
 from autograder.outputs.report import write_atomic
+from autograder.parts import PARTS
+from autograder.pipeline.load import Submission
+from autograder.pipeline.prepare import prepare
 from autograder.tools.mutants import generate, grading as grading_step, report
 
-DEFAULT_REFERENCE = REPO / "tests" / "corpora" / "correct" / "reference.py"
+
+def source_notebook(grading):
+    """The kit's own solution, the source notebook: solutions/<assignment>/<notebook> in a
+    checkout, else the staff kit's packed copy (autograder/data/solutions/<notebook>; the
+    student wheel never holds one)."""
+    checkout = REPO / "solutions" / grading.assignment / grading.notebook
+    return checkout if checkout.is_file() else package_data(f"solutions/{grading.notebook}")
+
+
+def reference_source(grader, reference=None):
+    """The source text to mutate: the file `reference` (a .py or a notebook), or the source
+    notebook's definitions, prepared as any submission is (load, restore, extract)."""
+    path = Path(reference) if reference else source_notebook(grader.settings)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: the kit's solution is needed to mutate it (or pass --reference)")
+    prepared = prepare(Submission("reference", path), grader)
+    if prepared.problems:
+        raise ValueError(f"{path}: {' '.join(prepared.problems)}")
+    return "\n\n".join(statement["source"] for statement in prepared.statements)
 
 
 def sample(mutants, per_part, seed):
@@ -27,37 +46,35 @@ def sample(mutants, per_part, seed):
     if not per_part:
         return mutants
     chosen = []
-    for part in generate.STUBS:
-        own = [m for m in mutants if m.part == part]
+    for row in PARTS:
+        own = [m for m in mutants if m.part == row.id]
         if len(own) > per_part:
-            rng = np.random.default_rng([seed, int(part[4:])])
+            rng = np.random.default_rng([seed, row.lab_part])
             keep = set(rng.choice(len(own), per_part, replace=False).tolist())
             own = [m for i, m in enumerate(own) if i in keep]
         chosen.extend(own)
     return chosen
 
 
-def run(out, jobs=None, seed=None, grading_path=config.DEFAULT_PATH, reference=DEFAULT_REFERENCE,
-        parts=None, per_part=None, stream=sys.stderr):
-    """Everything `make mutants` does; returns (results dict, failures of the gate, seconds)."""
+def run(out, grader, jobs=None, reference=None, parts=None, per_part=None, stream=sys.stderr):
+    """Everything `make mutants` does with `grader` (its settings and parts; the grading processes
+    load the same one); returns (results dict, failures of the gate, seconds)."""
     out = Path(out)
     started = time.monotonic()
-    grading = config.load(grading_path, registry=all_checks())
-    if seed is not None:
-        grading = dataclasses.replace(grading, seed=seed)
-    reference_source = Path(reference).read_text()
-    mutants = sample(generate.generate(reference_source, parts), per_part, grading.seed)
+    grading = grader.settings
+    source = reference_source(grader, reference)
+    mutants = sample(generate.generate(source, parts), per_part, grading.seed)
     if not mutants:
         raise ValueError("no mutants to grade (check --parts)")
     records = {}
-    hide = sorted({str(REPO), str(out.resolve()), str(Path(reference).resolve().parent)})
     with _progress(stream, len(mutants)) as advance:
         def done(mutant_id, record):
             records[mutant_id] = record
             advance(mutant_id, record["status"])
 
-        grading_step.grade_all(mutants, reference_source, grading, grading_path, jobs, seed, hide, done)
-    results = report.results(mutants, records, grading, generate.fingerprint(mutants), __version__)
+        grading_step.grade_all(mutants, source, grader, jobs, done)
+    survivors = {part.id: part.survivors for part in grader.parts}
+    results = report.results(mutants, records, grading, generate.fingerprint(mutants), __version__, survivors)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "results.json", json.dumps(results, indent=1))
     write_atomic(out / "report.html", report.html(results))

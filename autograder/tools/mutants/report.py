@@ -11,15 +11,17 @@ out of what it could catch. report.html is one offline page (inline CSS and SVG,
 import html as html_module
 
 from autograder.checks import all_checks
-from autograder.tools.mutants.explained import SURVIVORS
-from autograder.tools.mutants.generate import ANCHORS, STUBS
+from autograder.parts import BY_ID, PARTS
+from autograder.tools.mutants.generate import ANCHORS
 
 STATUSES = ("killed", "crashed", "leaked", "equivalent", "survived")
 COLOURS = {"killed": "#2e7d32", "crashed": "#66bb6a", "leaked": "#c62828", "equivalent": "#9e9e9e",
            "survived": "#ef6c00"}
 
 
-def results(mutants, records, grading, mutant_set, version):
+def results(mutants, records, grading, mutant_set, version, survivors=None):
+    """survivors: {part id: [{"line", "why"}]}, the survivors each part lets through on purpose
+    (its checks module's SURVIVORS)."""
     rows = []
     for mutant in mutants:
         record = records[mutant.id]
@@ -28,25 +30,28 @@ def results(mutants, records, grading, mutant_set, version):
                      "status": record["status"], "killed_by": record["killed_by"],
                      "leaked_to": record["leaked_to"], "crashed": record["crashed"],
                      "evidence": record.get("evidence"),
-                     "explanation": explanation(mutant) if record["status"] == "survived" else ""})
+                     "explanation": explanation(mutant, survivors) if record["status"] == "survived" else ""})
     return {"seed": grading.seed, "grader_version": version, "mutant_set": mutant_set,
             "parts": part_counts(rows, grading), "checks": check_matrix(rows),
             "operators": operator_counts(rows), "mutants": rows}
 
 
-def explanation(mutant, survivors=SURVIVORS):
-    """Why the checks let this survivor through on purpose (explained.py), or ""."""
+def explanation(mutant, survivors):
+    """Why the checks let this survivor through on purpose ({part id: its SURVIVORS}), or "".
+
+    A survivor matches an entry of its part when a line the mutant adds to the stub (a `+` line
+    of its diff, stripped) is the entry's `line`; it still counts against the part's kill rate."""
     added = {line[1:].strip() for line in mutant.diff.splitlines() if line.startswith("+") and
              not line.startswith("+++")}
-    for entry in survivors:
-        if entry["part"] == mutant.part and entry["line"] in added:
+    for entry in (survivors or {}).get(mutant.part, ()):
+        if entry["line"] in added:
             return entry["why"]
     return ""
 
 
 def part_counts(rows, grading):
     parts = {}
-    for part in STUBS:
+    for part in (row.id for row in PARTS):
         own = [r for r in rows if r["part"] == part]
         if not own:
             continue
@@ -63,7 +68,7 @@ def check_matrix(rows):
     """Per check: mutants it kills, those no other check of its part kills, and the checks
     that kill everything it kills (it adds nothing beyond them)."""
     matrix = {}
-    for part in STUBS:
+    for part in (row.id for row in PARTS):
         own = [r for r in rows if r["part"] == part]
         if not own:
             continue
@@ -129,7 +134,7 @@ def _part_table(parts):
     for part, p in parts.items():
         minimum = p["min_kill_rate"]
         ok = (minimum is None or p["kill_rate"] >= minimum) and not p["leaked"]
-        rows.append(f"<tr><td>{part} ({STUBS[part][1]})</td><td>{p['mutants']}</td>" +
+        rows.append(f"<tr><td>{part} ({BY_ID[part].stub})</td><td>{p['mutants']}</td>" +
                     "".join(f"<td>{p[s]}</td>" for s in STATUSES) +
                     f"<td class='{'pass' if ok else 'fail'}'>{p['kill_rate']:.1%}</td>"
                     f"<td>{'' if minimum is None else f'{minimum:.0%}'}</td></tr>")

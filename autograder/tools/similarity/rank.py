@@ -18,7 +18,7 @@ from collections import Counter
 import numpy as np
 from scipy import sparse
 
-from autograder.checks import PART_STUBS
+from autograder.parts import PARTS
 from autograder.tools.similarity.fingerprint import prints
 
 ALL = "all"
@@ -84,7 +84,7 @@ class Comparison:
                              self.settings)
 
 
-LAB_ORDER = list(PART_STUBS.values())  # part 2, 5, 6, 9: the order the report shows the stubs in
+LAB_ORDER = [part.stub for part in PARTS]  # the manifest's order: the order the report shows the stubs in
 STUB_NAMES = LAB_ORDER + [ALL]
 
 

@@ -1,6 +1,7 @@
 # hostile: clip_gradients reads far outside an array's memory, a segmentation fault.
 # note: The Python process running your code crashed in part5 (killed by signal SIGSEGV
 # expect: part5=0
+# status: part5=crashed
 import numpy as np
 
 

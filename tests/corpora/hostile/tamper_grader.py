@@ -9,16 +9,16 @@ import sys
 _reference_clip = clip_gradients
 
 
-def _forged_clip(self, gradients, max_norm, clip_type):
-    result = _reference_clip(gradients, max_norm, clip_type)
-    return {"result": result, "input_after": gradients}
+def _forged_call(self, stub, args, kwargs=None, objects=None):
+    result = _reference_clip(*args, **(kwargs or {}))
+    return {"result": result, "args_after": list(args), "kwargs_after": kwargs or {}}
 
 
 def clip_gradients(gradients, max_norm=5.0, clip_type='norm'):
     ops = sys.modules.get("ops")
     if ops is not None:
-        ops.Session.clip = _forged_clip
-        ops._copy = lambda mapping: mapping
+        ops.Session.call = _forged_call
+        ops._after = lambda given, built: given
     for key in gradients:
         gradients[key] *= 0.0  # modifies its input, which the forged report would hide
     return {}, {}
