@@ -13,6 +13,10 @@ run or met a grader error carries no mistake: that is its status
 
 Plain Python (no NumPy): every layer may import it.
 """
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Callable, Optional
+
 
 # -- produced by any part's comparators (checks/common.py) ----------------------------------------
 MISSING = "missing"            # None where an array or value was expected
@@ -78,15 +82,78 @@ SPECIFIC = {
 }
 
 def describe(mistake, known=None):
-    """One line for the class report: the generic text, or the start of a known mistake's hint
-    (known: {id: hint} from the references' MISTAKES tables), else the id itself."""
+    """One line for the class report: the generic text, or a part's mistake's summary (known: {id:
+    Mistake or hint} from the parts' MISTAKES tables), else the id itself."""
     if mistake in GENERIC:
         return GENERIC[mistake]
     if mistake in SPECIFIC:
         return SPECIFIC[mistake]
-    hint = (known or {}).get(mistake, "")
-    if not hint:
-        return mistake.replace("_", " ")
+    entry = (known or {}).get(mistake)
+    if isinstance(entry, Mistake):
+        return entry.line
+    return first_clause(entry) if entry else mistake.replace("_", " ")
+
+
+def first_clause(hint):
+    """The start of a hint, up to its first stop, at most 90 characters: a class report's line."""
     first = min((hint.find(stop) for stop in (": ", ". ", "; ") if stop in hint), default=len(hint))
     text = hint[:first].rstrip(".")
     return text if len(text) <= 90 else text[:89] + "…"
+
+
+# -- a part's mistakes table -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known mistake of a part: what a student reads, and how to replay it where it can be.
+
+    wrong: a small function taking exactly the arguments of the reference it varies (the Grader's
+    memo first) and returning what the mistake computes there, in that reference's shape, or None
+    where the mistake cannot run on that input; None for a mistake the checks recognise from what
+    changed or what was raised. It never shares code with the truth: an edit to a mistake must not
+    be able to change what every student is graded against."""
+
+    id: str
+    hint: str                         # the sentence after "Likely mistake:" in the feedback
+    wrong: Optional[Callable] = None
+    summary: str = ""                 # the class report's line; default: the hint's first clause
+
+    @property
+    def line(self):
+        return self.summary or first_clause(self.hint)
+
+
+class Mistakes(Mapping):
+    """A part's mistakes table, {id: Mistake} in the order candidates are tried (the first that
+    fits is named). varies: the reference functions whose arguments the `wrong` functions take."""
+
+    def __init__(self, *entries, varies=()):
+        self._entries = {}
+        for entry in entries:
+            if entry.id in self._entries:
+                raise ValueError(f"mistake {entry.id!r} is in the table twice")
+            self._entries[entry.id] = entry
+        self.varies = tuple(varies)
+
+    @classmethod
+    def of(cls, table):
+        """A Mistakes table from a references module's MISTAKES: already one, or {id: hint}."""
+        if isinstance(table, Mistakes):
+            return table
+        return cls(*(Mistake(key, hint) for key, hint in dict(table or {}).items()))
+
+    def __getitem__(self, key):
+        return self._entries[key]
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def hint(self, key):
+        return self._entries[key].hint
+
+    def replayable(self):
+        """The mistakes that can be replayed, in order."""
+        return [entry for entry in self._entries.values() if entry.wrong is not None]

@@ -66,7 +66,7 @@ def test_a_loaded_part_brings_everything_its_modules_declare():
     assert [part.row for part in loaded] == list(PARTS)
     for part in loaded:
         assert part.checks and all(c.part == part.id for c in part.checks)
-        assert part.mistakes and all(type(hint) is str and hint for hint in part.mistakes.values())
+        assert part.mistakes and all(type(entry.hint) is str and entry.hint for entry in part.mistakes.values())
         assert part.equivalence is not None and len(part.equivalence.tolerance) == 3
     assert [part.id for part in loaded if part.probe] == ["part2", "part6"]
     assert [part.id for part in loaded if part.kit_code] == ["part9"]

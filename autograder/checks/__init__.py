@@ -17,6 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from autograder.mistakes import Mistakes
 from autograder.parts import PARTS, GradedPart
 
 
@@ -68,7 +69,7 @@ class LoadedPart:
 
     row: GradedPart
     checks: tuple                     # Check records, in definition order
-    mistakes: dict                    # {mistake id: the hint a student reads}, references' MISTAKES
+    mistakes: Mistakes                # the references module's MISTAKES table
     equivalence: Optional[Equivalence] = None   # the checks module's EQUIVALENCE
     probe: Optional[Callable] = None  # the checks module's PROBE: probe(student, memo) -> Chart or None
     kit_code: str = ""                # the checks module's KIT_CODE: source run in the worker's kit namespace
@@ -87,7 +88,7 @@ def load_part(row):
     """The LoadedPart of manifest row `row`, importing its two modules."""
     module = importlib.import_module(f"{__name__}.{row.checks}")
     references = importlib.import_module(f"autograder.references.{row.checks}")
-    return LoadedPart(row, _marked(module, row), dict(getattr(references, "MISTAKES", {})),
+    return LoadedPart(row, _marked(module, row), Mistakes.of(getattr(references, "MISTAKES", None)),
                       getattr(module, "EQUIVALENCE", None), getattr(module, "PROBE", None),
                       getattr(module, "KIT_CODE", ""), tuple(getattr(module, "SURVIVORS", ())))
 

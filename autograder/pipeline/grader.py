@@ -76,8 +76,8 @@ class Grader:
 
     @property
     def mistakes(self):
-        """{mistake id: the hint a student reads} of every part's MISTAKES table."""
-        return {mistake: hint for part in self.parts for mistake, hint in part.mistakes.items()}
+        """{mistake id: Mistake} of every part's MISTAKES table."""
+        return {key: entry for part in self.parts for key, entry in part.mistakes.items()}
 
     def stub(self, part):
         """The stub part `part` grades."""
