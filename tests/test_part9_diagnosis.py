@@ -1,13 +1,21 @@
 """Part 9 (diagnose_gradient_health): the grader-made gradients have the norms asked for,
-the reference diagnosis agrees with the reference solution, correct variants get full
-marks, and each mutant loses points in Part 9 only, named when its header says so."""
+the reference diagnosis agrees with the reference solution, every replayed mistake differs
+from it and is named by the checks, every id the checks name is in the part's table, correct
+variants get full marks, and each mutant loses points in Part 9 only, named when its header
+says so."""
+import ast
+import inspect
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder import mistakes
 from autograder.checks import CheckFailed
 from autograder.checks import part9_diagnosis as checks
+from autograder.checks.common import Context
+from autograder.references import Memo
 from autograder.references import part9_diagnosis as ref
 from harness import CORPORA, REFERENCE, corpus_source, graded
 
@@ -49,13 +57,16 @@ def test_drawn_norms_fall_in_their_class_away_from_the_thresholds(seed):
     dims = [int(n) for n in rng.integers(1, 5, size=L)] + [1]
     net = checks.make_network(rng, dims, kinds, rng.random(L), thresholds)
     low, high = net.used_thresholds
+    memo = Memo()
+    expected = net.expected(memo)
     for l, kind in enumerate(kinds, start=1):
-        assert LIMITS[kind](net.norms[l - 1], low, high), (l, kind, net.norms[l - 1])
+        norm = expected["gradient_norms"][f"layer_{l}"]
+        assert LIMITS[kind](norm, low, high), (l, kind, norm)
         assert net.fresh[f"dW{l}"].shape == (dims[l], dims[l - 1])
         assert net.fresh[f"db{l}"].shape == (dims[l], 1)
     # Stale and db norms classify differently from the fresh dW norms in every non-zero layer.
-    expected, stale = net.expected(), ref.diagnose(net.stale_norms, low, high)
-    db = ref.diagnose(net.db_norms, low, high)
+    stale = ref.diagnose(memo, net.stale, L, low, high)
+    db = ref.MISTAKES["db_norms"].wrong(memo, net.fresh, L, low, high)
     for l, kind in enumerate(kinds, start=1):
         if kind != "zero":
             where = {name: l in expected[name] for name in ref.LISTS}
@@ -66,7 +77,9 @@ def test_drawn_norms_fall_in_their_class_away_from_the_thresholds(seed):
 
 def test_norms_are_exactly_rounded_sums():
     gradients = {"dW1": np.array([[3.0, 4.0]]), "dW2": np.zeros((1, 1))}
-    assert ref.frobenius_norms(gradients, 2) == [5.0, 0.0]
+    diagnosis = ref.diagnose(Memo(), gradients, 2, *ref.DEFAULT_THRESHOLDS)
+    assert diagnosis["gradient_norms"] == {"layer_1": 5.0, "layer_2": 0.0}
+    assert diagnosis["flow_ratio"] == math.inf
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -76,7 +89,7 @@ def test_the_reference_diagnosis_agrees_with_the_reference_solution(seed):
     kinds = [str(k) for k in rng.choice(["vanishing", "healthy", "exploding", "zero"], size=L)]
     thresholds = (0.001, 10.0) if seed % 2 else None
     net = checks.make_network(rng, [3] * L + [1], kinds, rng.random(L), thresholds)
-    got, expected = reference_solution(net), net.expected()
+    got, expected = reference_solution(net), net.expected(Memo())
     for name in ref.LISTS:
         assert got[name] == expected[name]
     assert got["flow_ratio"] == pytest.approx(expected["flow_ratio"], rel=1e-12) or \
@@ -85,29 +98,122 @@ def test_the_reference_diagnosis_agrees_with_the_reference_solution(seed):
         assert got["gradient_norms"][key] == pytest.approx(value, rel=1e-12)
 
 
-@pytest.mark.parametrize("mistake", ["zero_based_layers", "hardcoded_thresholds", "thresholds_swapped",
-                                     "layer_in_two_lists", "last_layer_skipped", "not_ascending"])
-def test_the_classification_check_names_each_replayed_mistake(mistake):
-    rng = np.random.default_rng(5)
-    net = checks.make_network(rng, [3, 4, 3, 2, 1], ("healthy", "vanishing", "exploding", "healthy"),
-                              (0.5, 0.5, 0.5, 0.5), (1.0, 5.0))
-    wrong = ref.diagnose(net.norms, *net.used_thresholds, mistake)
-    with pytest.raises(CheckFailed) as failure:
-        checks.expect_classification({"result": wrong, "calls": []}, net)
-    assert failure.value.mistake == mistake, failure.value.feedback
+# -- the mistakes table -----------------------------------------------------------------
+
+REPLAYED = [entry.id for entry in ref.MISTAKES.replayable()]
+SEEDS = range(5)
 
 
-@pytest.mark.parametrize("mistake, scale", [("squared_norms", None), ("db_norms", None), ("dz_norms", 2.0),
-                                            ("stale_gradients", None)])
-def test_the_norms_check_names_where_wrong_norms_come_from(mistake, scale):
+def standard_inputs(mistake, seed):
+    """The standard inputs of a replayed mistake: the fixed networks of the public classification
+    check (default thresholds) it runs on; for one that runs on none of them (it needs thresholds
+    passed in), the fixed network of the public thresholds_used check."""
+    nets = checks.classification_networks(Context(seed, PART, "classification"))
+    memo = Memo()
+    found = [net for net in nets if replay(memo, mistake, net) is not None]
+    return found or [checks.thresholds_network(Context(seed, PART, "thresholds_used"))]
+
+
+def replay(memo, mistake, net):
+    return ref.MISTAKES[mistake].wrong(memo, net.fresh, net.num_layers, *net.used_thresholds)
+
+
+def same_diagnosis(a, b):
+    return (all(a[name] == b[name] for name in ref.LISTS) and a["gradient_norms"].keys() == b["gradient_norms"].keys()
+            and all(math.isclose(a["gradient_norms"][k], b["gradient_norms"][k], rel_tol=1e-9)
+                    for k in a["gradient_norms"])
+            and (a["flow_ratio"] == b["flow_ratio"] or math.isclose(a["flow_ratio"], b["flow_ratio"], rel_tol=1e-9)))
+
+
+def test_the_reference_has_no_mistake_parameter_and_every_replay_takes_its_arguments():
+    arguments = list(inspect.signature(ref.diagnose.__wrapped__).parameters)
+    assert arguments == ["memo", "gradients", "num_layers", "threshold_vanishing", "threshold_exploding"]
+    assert ref.MISTAKES.varies == (ref.diagnose,)
+    assert len(REPLAYED) >= 10
+    for entry in ref.MISTAKES.replayable():
+        assert list(inspect.signature(entry.wrong.__wrapped__).parameters) == arguments, entry.id
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("mistake", REPLAYED)
+def test_every_replayed_mistake_differs_from_the_reference_on_the_standard_inputs(mistake, seed):
+    memo = Memo()
+    for net in standard_inputs(mistake, seed):
+        wrong, truth = replay(memo, mistake, net), net.expected(memo)
+        assert wrong is not None and wrong.keys() == truth.keys()
+        assert not same_diagnosis(wrong, truth), checks.describe(net)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("mistake", REPLAYED)
+def test_the_checks_name_each_replayed_mistake_on_the_standard_inputs(mistake, seed):
+    memo = Memo()
+    for net in standard_inputs(mistake, seed):
+        with pytest.raises(CheckFailed) as failure:
+            checks.expect_diagnosis(memo, {"result": replay(memo, mistake, net), "calls": []}, net)
+        assert failure.value.mistake == mistake, failure.value.feedback
+        assert f"Likely mistake: {ref.MISTAKES.hint(mistake)}" in failure.value.feedback
+
+
+@pytest.mark.parametrize("mistake", ["stale_gradients", "db_norms", "dz_norms", "squared_norms",
+                                     "inverted_flow_ratio"])
+def test_the_norms_check_names_where_wrong_norms_come_from(mistake):
     rng = np.random.default_rng(6)
     net = checks.make_network(rng, [3, 4, 3, 1], ("healthy", "vanishing", "exploding"), (0.5, 0.5, 0.5))
-    norms = {"squared_norms": [n * n for n in net.norms], "db_norms": net.db_norms,
-             "stale_gradients": net.stale_norms}.get(mistake) or [scale * n for n in net.norms]
-    result = ref.diagnose(norms, *net.used_thresholds)
+    memo, args = Memo(), (net.num_layers, *net.used_thresholds)
+    result = ref.diagnose(memo, net.stale, *args) if mistake == "stale_gradients" else \
+        ref.MISTAKES[mistake].wrong(memo, net.fresh, *args)
     with pytest.raises(CheckFailed) as failure:
-        checks.expect_norms_and_ratio({"result": result, "calls": []}, net)
+        checks.expect_norms_and_ratio(memo, {"result": result, "calls": []}, net)
     assert failure.value.mistake == mistake, failure.value.feedback
+
+
+def test_the_dz_norms_replay_reads_what_the_supplied_network_records_as_dZ_norm():
+    net = checks.make_network(np.random.default_rng(7), [3, 4, 3, 1], ("healthy", "vanishing", "exploding"),
+                              (0.5, 0.5, 0.5))
+    network = Supplied(net).network
+    network.forward_propagation(net.X)
+    network.backward_propagation(net.X, net.Y)
+    recorded = {key: norms["dZ_norm"] for key, norms in network.gradient_norms.items()}
+    wrong = replay(Memo(), "dz_norms", net)["gradient_norms"]
+    assert recorded.keys() == wrong.keys()
+    assert all(recorded[key] == pytest.approx(wrong[key], rel=1e-12) for key in wrong)
+
+
+def written_ids(expression):
+    """The mistake ids an expression can give: a string, or either branch of `a if test else b`."""
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+        return {expression.value}
+    if isinstance(expression, ast.IfExp):
+        return written_ids(expression.body) | written_ids(expression.orelse)
+    return set()
+
+
+def mistakes_named_in_the_checks():
+    """Every mistake id the checks module writes out: as the mistake argument of _fail or
+    CheckFailed, assigned to a `mistake` variable or to STALE, or returned by
+    _classification_mistake (all other ids come from the table itself)."""
+    tree = ast.parse(Path(checks.__file__).read_text())
+    places = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_fail", "CheckFailed"):
+            places += node.args[1:] + [keyword.value for keyword in node.keywords]
+        elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) in ("mistake", "STALE")
+                                                  for t in node.targets):
+            places.append(node.value)
+        elif isinstance(node, ast.FunctionDef) and node.name == "_classification_mistake":
+            places += [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    return set().union(*map(written_ids, places))
+
+
+def test_every_mistake_the_checks_can_name_is_in_the_parts_table_and_not_in_specific():
+    named = mistakes_named_in_the_checks()
+    assert {"zero_division", "nan_flow_ratio", "zero_based_keys", "layer_in_two_lists", "not_ascending",
+            "backward_not_called", "backward_on_other_data", "no_forward_pass", "stale_gradients"} <= named
+    assert not named - set(ref.MISTAKES), named - set(ref.MISTAKES)
+    assert not set(ref.MISTAKES) & set(mistakes.SPECIFIC)
+    assert not set(ref.MISTAKES) & set(mistakes.GENERIC)
+    assert all(entry.summary for entry in ref.MISTAKES.values())
 
 
 # -- the checks ---------------------------------------------------------------------

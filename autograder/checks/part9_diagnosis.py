@@ -25,6 +25,10 @@ norms stay at least 0.1% away from both thresholds, so `<` versus `<=` is never 
 equally correct ways of computing a norm may differ in the last bit.
 Recommendations must be a non-empty list in every case (the lab's own diagnosis says
 when the gradient flow looks healthy); wording is free, only keywords are looked for.
+
+Expected values are the reference's (references/part9_diagnosis.diagnose, through the grader's
+memo); a wrong answer is explained by the first mistake of that module's MISTAKES table whose
+replay gives it, or by what was returned, raised or called.
 """
 import functools
 import math
@@ -52,16 +56,13 @@ VANISHING_ADVICE = re.compile(r"relu|activation|initiali[sz]|xavier|glorot|\bhe\
 # -- inputs ----------------------------------------------------------------------------------
 
 class Network:
-    """A grader-made network: its dims, the gradients it hands out, and their norms."""
+    """A grader-made network: its dims, the gradients it hands out (`fresh` after a forward pass on
+    X, `stale` before) and the thresholds it is diagnosed with."""
 
     def __init__(self, layer_dims, fresh, stale, parameters, X, Y, AL, thresholds):
         self.layer_dims, self.fresh, self.stale = list(layer_dims), fresh, stale
         self.parameters, self.X, self.Y, self.AL = parameters, X, Y, AL
         self.thresholds = thresholds  # None: the defaults; else passed positionally
-        L = len(layer_dims) - 1
-        self.norms = ref.frobenius_norms(fresh, L)
-        self.db_norms = ref.frobenius_norms(fresh, L, "db")
-        self.stale_norms = ref.frobenius_norms(stale, L)
 
     @property
     def num_layers(self):
@@ -71,8 +72,15 @@ class Network:
     def used_thresholds(self):
         return self.thresholds or ref.DEFAULT_THRESHOLDS
 
-    def expected(self):
-        return ref.diagnose(self.norms, *self.used_thresholds)
+    def expected(self, memo):
+        """The diagnosis the contract asks for (the reference's, through the grader's memo)."""
+        return ref.diagnose(memo, self.fresh, self.num_layers, *self.used_thresholds)
+
+
+def layer_norms(gradients, num_layers, prefix="dW"):
+    """[norm of {prefix}1, ..., {prefix}L], as feedback quotes them (expected values come from
+    the reference)."""
+    return [float(np.linalg.norm(gradients[f"{prefix}{l}"])) for l in range(1, num_layers + 1)]
 
 
 def norm_in(kind, position, low, high):
@@ -133,8 +141,8 @@ def networks(draw, explicit=False):
 
 
 def describe(net):
-    norms = ", ".join(f"{n:.4g}" for n in net.norms)
-    db = ", ".join(f"{n:.4g}" for n in net.db_norms)
+    norms = ", ".join(f"{n:.4g}" for n in layer_norms(net.fresh, net.num_layers))
+    db = ", ".join(f"{n:.4g}" for n in layer_norms(net.fresh, net.num_layers, "db"))
     thresholds = ("the default thresholds (0.01, 100)" if net.thresholds is None else
                   f"thresholds passed as diagnose_gradient_health(network, X, Y, {net.thresholds[0]:g}, "
                   f"{net.thresholds[1]:g})")
@@ -160,8 +168,7 @@ def call(student, net):
         return diagnose(student, net)
     except StudentError as error:
         if error.is_a("ZeroDivisionError") or error.is_a("FloatingPointError"):
-            raise CheckFailed(f"Your code raised {error.type}: {error.message}\n"
-                              f"Likely mistake: {ref.MISTAKES['zero_division']}", "zero_division") from None
+            _fail(f"Your code raised {error.type}: {error.message}", "zero_division")
         raise
 
 
@@ -170,9 +177,35 @@ def _diagnosis(answer, keys=ref.LISTS):
 
 
 def _fail(text, mistake=None, default=M.WRONG_VALUES):
+    """Fail with `text`, naming `mistake` (an id of ref.MISTAKES) and its hint; else `default`."""
     if mistake:
-        raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES[mistake]}", mistake)
+        raise CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES.hint(mistake)}", mistake) from None
     raise CheckFailed(text, default)
+
+
+# -- known mistakes ---------------------------------------------------------------------------------
+
+# stale_gradients has no replay (the fresh gradients do not hold the stale ones): what it gives
+# is the true diagnosis of the gradients a backward pass without a fresh forward pass returns.
+STALE = "stale_gradients"
+
+
+def _replays(memo, net):
+    """(mistake id, the diagnosis it gives on `net`) for each known mistake that gives one here,
+    in the table's order."""
+    args = (net.num_layers, *net.used_thresholds)
+    for entry in ref.MISTAKES.values():
+        if entry.id == STALE:
+            yield entry.id, ref.diagnose(memo, net.stale, *args)
+        elif entry.wrong is not None:
+            replay = entry.wrong(memo, net.fresh, *args)
+            if replay is not None:
+                yield entry.id, replay
+
+
+def _explaining(memo, net, fits):
+    """The first known mistake whose diagnosis on `net` fits (fits(diagnosis) -> bool), or None."""
+    return next((key for key, replay in _replays(memo, net) if fits(replay)), None)
 
 
 # -- classification ---------------------------------------------------------------------------------
@@ -194,34 +227,23 @@ def _lists_text(lists):
     return ", ".join(f"{name}={lists[name]}" for name in ref.LISTS)
 
 
-def expect_classification(answer, net):
+def expect_classification(memo, answer, net):
     """The three lists, as the contract's classification of the fresh dW norms."""
     diagnosis = _diagnosis(answer)
     got = {name: _layer_list(name, diagnosis[name]) for name in ref.LISTS}
-    expected = net.expected()
+    expected = net.expected(memo)
     if all(got[name] == expected[name] for name in ref.LISTS):
         return
     text = f"Your diagnosis has {_lists_text(got)}; expected {_lists_text(expected)}."
-    _fail(text, _classification_mistake(got, net))
+    _fail(text, _classification_mistake(memo, got, net))
 
 
-def _classification_mistake(got, net):
-    thresholds = net.used_thresholds
-    norms = np.array(net.norms)
-    candidates = [("stale_gradients", ref.diagnose(net.stale_norms, *thresholds)),
-                  ("zero_based_layers", ref.diagnose(net.norms, *thresholds, "zero_based_layers"))]
-    if net.thresholds is not None:
-        candidates.append(("hardcoded_thresholds", ref.diagnose(net.norms, *thresholds, "hardcoded_thresholds")))
-    candidates += [("thresholds_swapped", ref.diagnose(net.norms, *thresholds, "thresholds_swapped")),
-                   ("db_norms", ref.diagnose(net.db_norms, *thresholds)),
-                   ("dz_norms", ref.diagnose(list(2 * norms), *thresholds)),
-                   ("squared_norms", ref.diagnose(list(norms ** 2), *thresholds))]
-    candidates += [(name, ref.diagnose(net.norms, *thresholds, name))
-                   for name in ("layer_in_two_lists", "last_layer_skipped", "not_ascending")]
-    for name, replay in candidates:
-        if all(got[key] == replay[key] for key in ref.LISTS):
-            return name
-    expected = net.expected()
+def _classification_mistake(memo, got, net):
+    replayed = _explaining(memo, net, lambda replay: all(got[key] == replay[key] for key in ref.LISTS))
+    if replayed:
+        return replayed
+    # No replay fits exactly: two of the table's mistakes still show in the lists' shape.
+    expected = net.expected(memo)
     layers = [layer for key in ref.LISTS for layer in got[key]]
     if len(layers) != len(set(layers)):
         return "layer_in_two_lists"
@@ -238,14 +260,23 @@ DEEP_KINDS = ("vanishing",) * 4 + ("healthy",) * 4 + ("exploding", "exploding", 
        "1, ascending), by the Frobenius norm of its dW, with the default thresholds.",
        contract='lists of layer numbers (ints, 1-based, ascending); every layer is in exactly one list')
 def classification(student, ctx):
+    for net in classification_networks(ctx):
+        fixed_case(describe(net), functools.partial(_classified, student, ctx.memo, net))
+    run_property(ctx, networks(), functools.partial(_classified, student, ctx.memo), describe)
+
+
+def classification_networks(ctx):
+    """The fixed networks of the classification check: 11 layers (layer 10 after 9), and norms
+    just MARGIN inside each side of both default thresholds, where other thresholds show."""
     rng = ctx.rng("deep")
     deep = make_network(rng, [3] + [2] * 10 + [1], DEEP_KINDS, rng.uniform(0.1, 0.9, size=11))
-    fixed_case(describe(deep), lambda: expect_classification(call(student, deep), deep))
-    # Norms just MARGIN inside each side of both default thresholds: other thresholds show.
     edge = make_network(ctx.rng("boundaries"), [3, 2, 2, 2, 1], ("vanishing", "healthy", "healthy", "exploding"),
                         (1.0, 0.0, 1.0, 0.0))
-    fixed_case(describe(edge), lambda: expect_classification(call(student, edge), edge))
-    run_property(ctx, networks(), lambda net: expect_classification(call(student, net), net), describe)
+    return deep, edge
+
+
+def _classified(student, memo, net):
+    expect_classification(memo, call(student, net), net)
 
 
 @check("part9", "thresholds_used",
@@ -254,11 +285,15 @@ def classification(student, ctx):
        contract=('Classify with the thresholds passed in (threshold_vanishing, threshold_exploding), '
                 'whatever their values.'))
 def thresholds_used(student, ctx):
-    rng = ctx.rng("fixed")
-    net = make_network(rng, [3, 4, 3, 1], ("healthy", "exploding", "vanishing"), (0.9, 0.1, 0.5), (0.001, 10.0))
-    fixed_case(describe(net), lambda: expect_classification(call(student, net), net))
-    run_property(ctx, networks(explicit=True), lambda n: expect_classification(call(student, n), n),
-                 describe)
+    net = thresholds_network(ctx)
+    fixed_case(describe(net), functools.partial(_classified, student, ctx.memo, net))
+    run_property(ctx, networks(explicit=True), functools.partial(_classified, student, ctx.memo), describe)
+
+
+def thresholds_network(ctx):
+    """The fixed network of the thresholds_used check, diagnosed with thresholds (0.001, 10)."""
+    return make_network(ctx.rng("fixed"), [3, 4, 3, 1], ("healthy", "exploding", "vanishing"), (0.9, 0.1, 0.5),
+                        (0.001, 10.0))
 
 
 # -- gradient norms and flow ratio ----------------------------------------------------------------------
@@ -269,7 +304,7 @@ def _norm_value(name, value):
     return expect_number(name, value)
 
 
-def expect_norms_and_ratio(answer, net):
+def expect_norms_and_ratio(memo, answer, net):
     diagnosis = _diagnosis(answer, ("gradient_norms", "flow_ratio"))
     L = net.num_layers
     keys = [f"layer_{l}" for l in range(1, L + 1)]
@@ -283,30 +318,41 @@ def expect_norms_and_ratio(answer, net):
         _fail(f"`gradient_norms` has no {', '.join(repr(k) for k in missing)}; it has "
               f"{', '.join(repr(k) for k in norms) or 'no keys'}.", mistake, M.MISSING_KEYS)
     got = [_norm_value(f"gradient_norms['{k}']", norms[k]) for k in keys]
-    expected = np.array(net.norms)
-    sources = {"stale_gradients": np.array(net.stale_norms), "db_norms": np.array(net.db_norms),
-               "dz_norms": 2 * expected, "squared_norms": expected ** 2}
+    truth = net.expected(memo)
+    expected = [truth["gradient_norms"][k] for k in keys]
     with np.errstate(all="ignore"):  # the student's numbers may be inf or nan
         close = np.isclose(got, expected, rtol=RTOL, atol=0)
-        mistake = next((name for name, wrong in sources.items() if np.allclose(got, wrong, rtol=RTOL, atol=0)),
-                       None)
     if not close.all():
         l = int(np.argmin(close)) + 1
+        mistake = _explaining(memo, net, lambda replay: _same_norms(got, replay, keys)
+                              and not _same_norms(expected, replay, keys))
         _fail(f"`gradient_norms['layer_{l}']` is {got[l - 1]:.6g}, expected {expected[l - 1]:.6g} (the "
               f"Frobenius norm of dW{l}).", mistake)
     ratio = _norm_value("flow_ratio", diagnosis["flow_ratio"])
-    want = ref.flow_ratio(net.norms)
+    want = truth["flow_ratio"]
     if ratio == want or (math.isfinite(want) and math.isclose(ratio, want, rel_tol=RTOL)):
         return
-    wrong = {"inverted_flow_ratio": ref.diagnose(net.norms, *net.used_thresholds,
-                                                 "inverted_flow_ratio")["flow_ratio"],
-             **{name: ref.flow_ratio(list(values)) for name, values in sources.items()}}
-    mistake = next((name for name, value in wrong.items()
-                    if math.isfinite(value) and math.isclose(ratio, value, rel_tol=RTOL, abs_tol=1e-300)), None)
-    if mistake is None and net.norms[-1] == 0:
+    mistake = _explaining(memo, net, lambda replay: _same_ratio(ratio, replay["flow_ratio"])
+                          and not _same_ratio(want, replay["flow_ratio"]))
+    last_zero = expected[-1] == 0
+    if mistake is None and last_zero:
         mistake = "nan_flow_ratio" if math.isnan(ratio) else "zero_division"
     _fail(f"`flow_ratio` is {ratio:.6g}, expected {want:.6g} (norm of dW1 / norm of dW{L}"
-          f"{'; inf when the last is 0' if net.norms[-1] == 0 else ''}).", mistake)
+          f"{'; inf when the last is 0' if last_zero else ''}).", mistake)
+
+
+def _same_norms(values, diagnosis, keys):
+    """Whether `values` (one per key of `keys`) are a diagnosis's gradient norms, to RTOL."""
+    norms = diagnosis["gradient_norms"]
+    if any(key not in norms for key in keys):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(values, [norms[key] for key in keys], rtol=RTOL, atol=0))
+
+
+def _same_ratio(value, wrong):
+    """Whether flow ratio `value` is a mistake's finite flow ratio `wrong`, to RTOL."""
+    return math.isfinite(wrong) and math.isclose(value, wrong, rel_tol=RTOL, abs_tol=1e-300)
 
 
 @check("part9", "gradient_norms_and_flow_ratio",
@@ -314,7 +360,11 @@ def expect_norms_and_ratio(answer, net):
        "norm of layer 1 divided by that of the last layer.",
        contract="'flow_ratio': float, the norm of layer 1 divided by the norm of the last layer")
 def gradient_norms_and_flow_ratio(student, ctx):
-    run_property(ctx, networks(), lambda net: expect_norms_and_ratio(call(student, net), net), describe)
+    run_property(ctx, networks(), functools.partial(_norms_checked, student, ctx.memo), describe)
+
+
+def _norms_checked(student, memo, net):
+    expect_norms_and_ratio(memo, call(student, net), net)
 
 
 # -- a fresh forward pass ---------------------------------------------------------------------------------
@@ -339,8 +389,7 @@ def _fresh_case(student, net):
     methods = [c["method"] for c in calls]
     order = " -> ".join(methods) or "no calls"
     if "backward_propagation" not in methods:
-        _fail(f"The network's backward_propagation was never called (calls: {order}).", None,
-              "no_backward_pass")
+        _fail(f"The network's backward_propagation was never called (calls: {order}).", "backward_not_called")
     before = calls[:methods.index("backward_propagation")]
     forwards = [c for c in before if c["method"] == "forward_propagation"]
     if forwards and forwards[-1].get("same_X"):
@@ -349,7 +398,7 @@ def _fresh_case(student, net):
         if backward.get("same_X") is False or backward.get("same_Y") is False:
             _fail(f"backward_propagation was not called as backward_propagation(X, Y) with the X and Y "
                   f"given to diagnose_gradient_health (X same: {backward.get('same_X')}, Y same: "
-                  f"{backward.get('same_Y')}).", None, "backward_on_other_data")
+                  f"{backward.get('same_Y')}).", "backward_on_other_data")
         return
     if forwards:
         _fail(f"The forward pass before backward_propagation was not on the X given to "
@@ -417,14 +466,14 @@ def recommendations(student, ctx):
     rng = ctx.rng("fixed")
     for layer_dims, kinds in RECOMMENDATION_CASES:
         net = make_network(rng, layer_dims, kinds, rng.uniform(0.2, 0.8, size=len(kinds)), stale_differs=False)
-        fixed_case(describe(net), functools.partial(_recommendation_case, student, net))
+        fixed_case(describe(net), functools.partial(_recommendation_case, student, ctx.memo, net))
 
 
-def _recommendation_case(student, net):
+def _recommendation_case(student, memo, net):
     items = _recommendation_list(student, net)
     if not items:
         _fail("`recommendations` is empty.", "missing_recommendations")
-    expected = net.expected()
+    expected = net.expected(memo)
     text = " ".join(items)
     if expected["exploding_layers"] and not CLIPPING.search(text):
         _fail(f"Layers {expected['exploding_layers']} explode, but no recommendation mentions gradient "
@@ -453,13 +502,17 @@ def zero_gradient_edge_cases(student, ctx):
     rng = ctx.rng("fixed")
     for layer_dims, kinds in EDGE_CASES:
         net = make_network(rng, layer_dims, kinds, rng.uniform(0.2, 0.8, size=len(kinds)), stale_differs=False)
-        fixed_case(describe(net), functools.partial(_edge_case, student, net))
+        fixed_case(describe(net), functools.partial(_edge_case, student, ctx.memo, net))
 
 
-def _edge_case(student, net):
-    answer = call(student, net)
-    expect_classification(answer, net)
-    expect_norms_and_ratio(answer, net)
+def _edge_case(student, memo, net):
+    expect_diagnosis(memo, call(student, net), net)
+
+
+def expect_diagnosis(memo, answer, net):
+    """The lists first, then the norms and the flow ratio."""
+    expect_classification(memo, answer, net)
+    expect_norms_and_ratio(memo, answer, net)
 
 
 # -- kit code the worker needs: the network that stands in for the student's ---------------------
