@@ -49,23 +49,6 @@ GENERIC = {
 
 # -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
 SPECIFIC = {
-    # part 2: backward_propagation
-    "all_zero_gradients": "every gradient is zero",
-    "db_not_summed": "db is dZ not summed over the examples",
-    "dZ_norm_of_dA": "dZ_norm records the norm of dA",
-    "gradients_wrong": "the recorded norms are right for wrong gradients",
-    "l1_norm": "an L1 norm instead of the Frobenius norm",
-    "no_backward_pass": "no gradients computed",
-    "norm_before_1_over_m": "norms taken before dividing by m",
-    "norms_not_recorded": "gradient_norms not recorded",
-    "norms_wrong_layer": "norms recorded under the wrong layer",
-    "output_dZ_wrong": "dZ at the output off by a factor",
-    "constant_factor": "every gradient off by one constant factor",
-    "parameters_changed": "the parameters were changed",
-    "shape_mismatch": "gradient shapes do not match the parameters",
-    "spectral_norm": "a spectral norm instead of the Frobenius norm",
-    "updates_parameters": "takes a gradient step inside the backward pass",
-    "wrong_key_names": "gradient keys misnamed",
     # part 5: clip_gradients
     "no_clipping": "returns the gradients unclipped",
     "no_value_error": "no ValueError for an unknown clip_type",

@@ -1,9 +1,15 @@
-"""Part 2 (backward_propagation): the references agree with each other, correct
-variants get full marks, and each mutant loses points in Part 2 only, with its
-mistake named when its header says it should be."""
+"""Part 2 (backward_propagation): the references agree with each other, every
+known mistake is in the part's table and changes the gradients, correct variants
+get full marks, and each mutant loses points in Part 2 only, with its mistake
+named when its header says it should be."""
+
+import ast
+import inspect
 
 import numpy as np
 import pytest
+
+from autograder import mistakes
 
 from autograder.checks import part2_backprop as checks
 from autograder.references import part2_backprop as ref
@@ -15,6 +21,11 @@ MEMO = Memo()  # the references' cache, as a grading process's Grader holds one
 PART = "part2"
 FIXED = [((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4), ((5, 4, 3, 2, 1), "relu", 6),
          ((2, 3, 1), "relu", 1)]
+# The standard inputs a known mistake is replayed on: the networks of the part's fixed checks, and
+# single-unit networks, where Hypothesis's shrinking takes a failing example of the property check.
+STANDARD = (checks.STRUCTURE_NETWORKS + checks.FD_NETWORKS + checks.NORMS_NETWORKS + checks.BATCH_OF_ONE_NETWORKS
+            + checks.UNTOUCHED_NETWORKS + (((1, 1, 1), "sigmoid", 1), ((1, 1, 1, 1), "tanh", 3)))
+REPLAYED = [entry.id for entry in ref.MISTAKES.replayable()]
 
 
 def network(dims, activation, m, seed=0):
@@ -22,7 +33,9 @@ def network(dims, activation, m, seed=0):
 
 
 def numpy_backprop(net, mistake=None):
-    return ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y, mistake)
+    """The lab's backward pass on `net`, or what the known mistake `mistake` gives there."""
+    function = ref.MISTAKES[mistake].wrong if mistake else ref.backprop
+    return function(MEMO, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
 
 
 def tape(net):
@@ -123,20 +136,63 @@ def test_the_A_minus_Y_shortcut_stays_well_inside_the_tolerance():
 
 # -- naming mistakes --------------------------------------------------------------
 
-@pytest.mark.parametrize("mistake", list(ref.MISTAKES))
-def test_every_known_mistake_changes_the_gradients_of_some_fixed_network(mistake):
-    changed = False
-    for dims, activation, m in FIXED + [((3, 3, 3, 1), "tanh", 4), ((1, 1, 1, 1), "tanh", 3)]:
+@pytest.mark.parametrize("mistake", REPLAYED)
+def test_every_replayed_mistake_changes_the_gradients_of_a_standard_input(mistake):
+    changed = []
+    for dims, activation, m in STANDARD:
         net = network(dims, activation, m)
         wrong, right = numpy_backprop(net, mistake), numpy_backprop(net)
-        if wrong is None:
+        if wrong is None:  # the mistake's shapes do not fit this input: it would have raised
             continue
-        changed |= any(wrong["gradients"][k].shape != right["gradients"][k].shape
-                       or not np.allclose(wrong["gradients"][k], right["gradients"][k]) for k in right["gradients"])
+        assert set(wrong) == set(right) and set(wrong["gradients"]) == set(right["gradients"])
+        if any(wrong["gradients"][k].shape != right["gradients"][k].shape
+               or not np.allclose(wrong["gradients"][k], right["gradients"][k]) for k in right["gradients"]):
+            changed.append(dims)
     assert changed
 
 
-@pytest.mark.parametrize("mistake", [m for m in ref.MISTAKES
+@pytest.mark.parametrize("mistake", REPLAYED)
+def test_every_replay_takes_exactly_the_arguments_of_the_reference_it_varies(mistake):
+    replay = inspect.signature(ref.MISTAKES[mistake].wrong.__wrapped__)
+    assert ref.MISTAKES.varies == (ref.backprop,)
+    assert list(replay.parameters) == list(inspect.signature(ref.backprop.__wrapped__).parameters)
+
+
+def named_ids(module):
+    """(ids written out, other expressions) where `module`'s source names a mistake: the id argument
+    of likely(text, id), hint_line(id), named_shape(id) and CheckFailed(text, id)."""
+    literal, other = set(), set()
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        position = {"likely": 1, "CheckFailed": 1, "hint_line": 0, "named_shape": 0}.get(node.func.id)
+        if position is None or len(node.args) <= position:
+            continue
+        argument = node.args[position]
+        if isinstance(argument, ast.Constant):
+            literal.add(argument.value)
+        else:
+            other.add(ast.unparse(argument))
+    return literal, other
+
+
+def test_every_mistake_the_checks_can_name_is_in_the_table():
+    literal, other = named_ids(checks)
+    assert len(literal) > 20 and literal <= set(ref.MISTAKES), literal - set(ref.MISTAKES)
+    # An id not written out is a generic one (M.*) or a table entry's, passed on as `mistake`.
+    constants = {name: value for name, value in vars(mistakes).items() if isinstance(value, str)}
+    generic = {f"M.{name}" for name, value in constants.items() if value in mistakes.GENERIC}
+    assert other <= generic | {"mistake"}, other - generic
+    # And no entry is dead: what is not replayed is named somewhere by its id.
+    assert {entry.id for entry in ref.MISTAKES.values() if entry.wrong is None} <= literal
+
+
+def test_every_mistake_in_the_table_has_a_hint_and_a_line_for_the_class_report():
+    for entry in ref.MISTAKES.values():
+        assert entry.hint.strip() and entry.line.strip() and len(entry.line) <= 90, entry.id
+
+
+@pytest.mark.parametrize("mistake", [m for m in REPLAYED
                                      if m not in ("dW_transposed", "A_l_instead_of_A_prev", "db_wrong_axis")])
 def test_identify_names_each_value_mistake_from_its_own_output(mistake):
     # wrong_layer_W only runs without a shape error when every layer has one unit.
@@ -144,17 +200,24 @@ def test_identify_names_each_value_mistake_from_its_own_output(mistake):
     wrong = numpy_backprop(net, mistake)
     expected = tape(net)["gradients"]
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.check_values(wrong["gradients"], expected, net, "the reference")
+        checks.check_values(MEMO, wrong["gradients"], expected, net, "the reference")
     assert failure.value.mistake == mistake
+    assert f"Likely mistake: {ref.MISTAKES.hint(mistake)}" in failure.value.feedback
 
 
-def test_a_constant_factor_is_reported_as_such():
-    net = network((3, 4, 2, 1), "relu", 5)
+@pytest.mark.parametrize("dims, activation, m, mistake, said", [
+    ((3, 4, 2, 1), "relu", 5, "constant_factor", "; look for a missing or extra factor (m = 5 here)."),
+    # With one example, every gradient scales with dZ at the output.
+    ((3, 2, 1), "sigmoid", 1, "output_dZ_wrong", "the sigmoid derivative at the output (dZ{L} = AL - Y)."),
+])
+def test_a_constant_factor_is_reported_as_such(dims, activation, m, mistake, said):
+    net = network(dims, activation, m)
     expected = tape(net)["gradients"]
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.check_values({k: 0.5 * g for k, g in expected.items()}, expected, net, "the reference")
-    assert failure.value.mistake == "constant_factor"
-    assert "0.5 times" in failure.value.feedback
+        checks.check_values(MEMO, {k: 0.5 * g for k, g in expected.items()}, expected, net, "the reference")
+    assert failure.value.mistake == mistake
+    assert "Likely mistake: every gradient is 0.5 times the right one" in failure.value.feedback
+    assert said in failure.value.feedback
 
 
 def test_feedback_names_the_first_wrong_layer_from_the_output_and_its_worst_entry():
@@ -164,7 +227,7 @@ def test_feedback_names_the_first_wrong_layer_from_the_output_and_its_worst_entr
     got["dW2"] = expected["dW2"].copy()
     got["dW2"][1, 2] += 1.0
     with pytest.raises(checks.CheckFailed) as failure:
-        checks.check_values(got, expected, net, "the reference")
+        checks.check_values(MEMO, got, expected, net, "the reference")
     text = failure.value.feedback
     assert "`dW2` (layer 2)" in text and "index (1, 2)" in text
     assert "layers 3, 1 right; layer 2 wrong" in text

@@ -10,6 +10,10 @@ where finite differences and equivalent formulas legitimately disagree.
 Feedback order: returned dict -> keys -> per array type, shape, dtype, finite
 -> values, layer by layer from the output backwards (the first wrong layer
 from the output is where an error starts; every layer below inherits it).
+
+Every mistake a check names is an entry of the references module's MISTAKES
+table (its hint is what follows "Likely mistake:"); a wrong gradient is named by
+replaying the table's mistakes on the same input, through the grader's memo.
 """
 import math
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from hypothesis import strategies as st
 from autograder import mistakes as M
 from autograder.outcomes import Chart, chart_number
 from autograder.references import part2_backprop as ref
+from autograder.references.numeric import activate
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, Equivalence, check
 from autograder.checks.common import (FD_RTOL, expect_array_form, expect_number, fixed_case, kind, quiet_overflow,
@@ -81,12 +86,23 @@ def draw_network(rng, layer_dims, activation, m):
     raise RuntimeError(f"no well-conditioned network found for {layer_dims}, {activation}, m={m}")
 
 
+def forward_pass(layer_dims, activation, parameters, X):
+    """([Z1, ..., ZL], AL) of the kit's forward pass: what drawn weights are conditioned on. It only
+    builds inputs (nothing is graded against it), so it is here and not among the references."""
+    L = len(layer_dims) - 1
+    Zs, A = [], X
+    for l in range(1, L + 1):
+        Z = np.dot(parameters[f"W{l}"], A) + parameters[f"b{l}"]
+        A = activate(Z, "sigmoid" if l == L else activation)
+        Zs.append(Z)
+    return Zs, A
+
+
 def well_conditioned(layer_dims, activation, parameters, X):
     """Away from ReLU's kink and from saturation, with some ReLU units active in every layer."""
-    cache = ref.forward(layer_dims, activation, parameters, X)
+    Zs, AL = forward_pass(layer_dims, activation, parameters, X)
     L = len(layer_dims) - 1
-    for l in range(1, L + 1):
-        Z = cache[f"Z{l}"]
+    for l, Z in enumerate(Zs, start=1):
         if np.min(np.abs(Z)) <= KINK_MARGIN:
             return False
         if l < L and activation == "relu" and not (Z > 0).any():
@@ -95,7 +111,6 @@ def well_conditioned(layer_dims, activation, parameters, X):
             return False
         if l < L and np.max(np.abs(Z)) >= 10 * SATURATION:
             return False
-    AL = cache[f"A{L}"]
     return bool(np.all(AL > OUTPUT_RANGE[0]) and np.all(AL < OUTPUT_RANGE[1]))
 
 
@@ -108,6 +123,24 @@ def networks(draw):
     m = draw(st.integers(1, 8))
     data = draw(st.integers(0, 2 ** 32 - 1))
     return draw_network(np.random.default_rng(data), layer_dims, activation, m)
+
+
+# -- naming a known mistake (every id below is an entry of ref.MISTAKES) ---------------------------
+
+def hint_line(mistake, prefix="", **values):
+    """"Likely mistake:" and the table's hint for `mistake`, its {fields} filled in from `values`."""
+    hint = ref.MISTAKES.hint(mistake)
+    return f"\nLikely mistake: {prefix}{hint.format(**values) if values else hint}"
+
+
+def likely(text, mistake, prefix="", **values):
+    """The CheckFailed that says `text` and names `mistake` with its hint."""
+    return CheckFailed(text + hint_line(mistake, prefix, **values), mistake)
+
+
+def named_shape(mistake, said=""):
+    """(text, mistake id) for expect_array_form's known_shape: `said`, then the mistake's hint."""
+    return said + hint_line(mistake), mistake
 
 
 # -- calling the student ------------------------------------------------------------
@@ -137,10 +170,8 @@ def run_backprop(student, net):
         if not (error.is_a("ValueError") and any(s in error.message for s in SHAPE_ERRORS)):
             raise
         lines = [line for line in error.traceback.strip().splitlines() if line.strip()][-3:]
-        raise CheckFailed(f"Your code raised {error.type}: {error.message}\n" + "\n".join(lines) +
-                          "\nLikely mistake: two arrays of different layers are combined. For layer l: "
-                          "dZ{l} = dA{l} * g'(Z{l}) has the shape of Z{l}, dW{l} = dZ{l} @ A{l-1}.T / m, "
-                          "and the gradient passed back is dA{l-1} = W{l}.T @ dZ{l}.", "shape_mismatch") from None
+        raise likely(f"Your code raised {error.type}: {error.message}\n" + "\n".join(lines),
+                     "shape_mismatch") from None
 
 
 def gradient_keys(L):
@@ -157,8 +188,8 @@ def expected_shape(net, key):
 def check_structure(gradients, net):
     """The returned value is a dict of float64 arrays dW{l}, db{l} of the right shapes."""
     if gradients is None:
-        raise CheckFailed("`backward_propagation` returned None; it should return the dict of "
-                          "gradients (is `return gradients` missing?).", "returns_none")
+        raise likely("`backward_propagation` returned None; it should return the dict of gradients.",
+                     "returns_none")
     if type(gradients) is not dict:
         raise CheckFailed(f"`backward_propagation` should return a dict, got {kind(gradients)}.", M.WRONG_TYPE)
     keys = gradient_keys(net.L)
@@ -168,12 +199,9 @@ def check_structure(gradients, net):
         text = (f"The gradients dict is missing {', '.join(repr(k) for k in missing)}; it has {have}. "
                 f"It needs 'dW{{l}}' and 'db{{l}}' for every layer l = 1..{net.L}.")
         if "dW0" in gradients or "db0" in gradients:
-            raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 (W1, b1 are the first "
-                              "layer's parameters, so their gradients are dW1, db1), not from 0.",
-                              "zero_based_keys")
+            raise likely(text, "zero_based_keys")
         if all(k[1:] in gradients for k in missing):
-            raise CheckFailed(f"{text}\nLikely mistake: the keys are the parameters' names ('W1'); the "
-                              "gradients are named 'dW1', 'db1'.", "wrong_key_names")
+            raise likely(text, "wrong_key_names")
         raise CheckFailed(text, M.MISSING_KEYS)
     for key in keys:
         check_array(key, gradients[key], expected_shape(net, key), net)
@@ -181,8 +209,7 @@ def check_structure(gradients, net):
 
 def check_array(name, got, shape, net):
     if name.startswith("db") and isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
-        raise CheckFailed(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.\n"
-                          f"Likely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis")
+        raise likely(f"`{name}` is a single number ({got!r}); expected an array of shape {shape}.", "db_wrong_axis")
     expect_array_form(name, got, shape, shape_note=f" (the shape of `{name[1:]}`)",
                       known_shape=lambda wrong: known_shape(name, wrong.shape, shape, net))
 
@@ -191,14 +218,13 @@ def known_shape(name, got, shape, net):
     """(hint, mistake id) of the known mistake behind a gradient of shape `got`, else None."""
     n, m = net.layer_dims[int(name[2:])], net.m
     if name.startswith("dW") and got == shape[::-1]:
-        return f" It looks transposed.\nLikely mistake: {ref.MISTAKES['dW_transposed']}", "dW_transposed"
+        return named_shape("dW_transposed", " It looks transposed.")
     if name.startswith("dW") and got == (n, n):
-        return f"\nLikely mistake: {ref.MISTAKES['A_l_instead_of_A_prev']}", "A_l_instead_of_A_prev"
+        return named_shape("A_l_instead_of_A_prev")
     if name.startswith("db") and got == (1, m):
-        return f"\nLikely mistake: {ref.MISTAKES['db_wrong_axis']}", "db_wrong_axis"
+        return named_shape("db_wrong_axis")
     if name.startswith("db") and got == (n, m):
-        return ("\nLikely mistake: db is dZ not yet summed over the examples: "
-                "np.sum(dZ, axis=1, keepdims=True) / m.", "db_not_summed")
+        return named_shape("db_not_summed")
     return None
 
 
@@ -221,8 +247,9 @@ def same(got, expected, atol):
 
 
 @quiet_overflow
-def check_values(gradients, expected, net, against):
-    """Compare every dW{l}, db{l} with `expected`, layers from the output backwards."""
+def check_values(memo, gradients, expected, net, against):
+    """Compare every dW{l}, db{l} with `expected`, layers from the output backwards; memo: the
+    grader's Memo (the known mistakes' replays are memoised)."""
     atol = tolerance(expected)
     wrong = [k for l in range(net.L, 0, -1) for k in (f"dW{l}", f"db{l}")
              if not same(gradients[k], expected[k], atol)]
@@ -245,41 +272,41 @@ def check_values(gradients, expected, net, against):
                  f"{', '.join(map(str, wrong_layers))} wrong.")
     else:
         text += f"\nEvery layer's gradients differ ({', '.join(wrong)})."
-    mistake, hint = identify(gradients, expected, net, first, atol)
-    if mistake:
-        raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
+    named = identify(memo, text, gradients, expected, net, first, atol)
+    if named:
+        raise named
     if right_layers and net.L in right_layers:
         text += ("\nThe output layer is right, so look at how the gradient is passed back "
                  "(dA = W{l}.T @ dZ{l}) and at the hidden activation's derivative.")
     raise CheckFailed(text, M.WRONG_VALUES)
 
 
-def identify(gradients, expected, net, first, atol):
-    """(mistake id, hint) of a known mistake that gives the student's gradients on this input."""
+def identify(memo, text, gradients, expected, net, first, atol):
+    """The CheckFailed naming a known mistake that gives the student's gradients on this input
+    (`text` said first), or None."""
+    args = (net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     candidates = []
-    for mistake, hint in ref.MISTAKES.items():
-        result = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y, mistake)
+    for entry in ref.MISTAKES.replayable():
+        result = entry.wrong(memo, *args)
         if result is None:
             continue
         wrong = result["gradients"]
         if all(same(wrong[k], expected[k], atol) for k in expected):
             continue  # this mistake makes no difference on this input
-        candidates.append((mistake, hint, wrong))
-    for mistake, hint, wrong in candidates:
+        candidates.append((entry.id, wrong))
+    for mistake, wrong in candidates:
         if all(same(gradients[k], wrong[k], atol) for k in expected):
-            return mistake, hint
+            return likely(text, mistake)
     factor = constant_factor(gradients, expected, atol)
     if factor is not None and net.m == 1 and net.layer_dims[-1] == 1:
-        return "output_dZ_wrong", (f"every gradient is {factor:.6g} times the right one. With a single "
-                                   "example that means dZ at the output layer is off by that factor: "
-                                   "check dAL and the sigmoid derivative at the output (dZ{L} = AL - Y).")
+        # With a single example, every gradient scales with dZ at the output.
+        return likely(text, "output_dZ_wrong", factor=factor)
     if factor is not None:
-        return "constant_factor", (f"every gradient is {factor:.6g} times the right one; look for a "
-                                   f"missing or extra factor (m = {net.m} here).")
-    for mistake, hint, wrong in candidates:
+        return likely(text, "constant_factor", factor=factor, m=net.m)
+    for mistake, wrong in candidates:
         if same(gradients[first], wrong[first], atol):
-            return mistake, f"(in `{first}`) {hint}"
-    return None, None
+            return likely(text, mistake, prefix=f"(in `{first}`) ")
+    return None
 
 
 def constant_factor(gradients, expected, atol):
@@ -308,10 +335,18 @@ def check_gradients(student, memo, net, reference):
     else:
         expected = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
         against = "TensorFlow's GradientTape gradient of compute_cost"
-    check_values(gradients, expected, net, against)
+    check_values(memo, gradients, expected, net, against)
 
 
 # -- the checks ------------------------------------------------------------------
+
+# The fixed checks' networks, (layer_dims, activation, m), each drawn from the check's own seed.
+STRUCTURE_NETWORKS = (((4, 3, 2, 1), "tanh", 5),)
+FD_NETWORKS = (((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4), ((5, 4, 3, 2, 1), "relu", 6))
+NORMS_NETWORKS = (((3, 4, 3, 1), "tanh", 5), ((4, 5, 2, 1), "relu", 3))
+BATCH_OF_ONE_NETWORKS = (((3, 2, 1), "sigmoid", 1), ((4, 4, 4, 1), "tanh", 1), ((2, 5, 3, 1), "relu", 1))
+UNTOUCHED_NETWORKS = (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5))
+
 
 @check("part2", "returns_gradient_dict",
        "backward_propagation returns dW{l} and db{l} for every layer l = 1..L, float64 arrays "
@@ -319,8 +354,9 @@ def check_gradients(student, memo, net, reference):
        contract=("'dW{l}': float64 array with the shape of W{l}, (n_l, n_{l-1}) 'db{l}': float64 array of "
                 'shape (n_l, 1)'))
 def returns_gradient_dict(student, ctx):
-    net = draw_network(ctx.rng("tanh"), (4, 3, 2, 1), "tanh", 5)
-    fixed_case(net.describe(), lambda: check_structure(run_backprop(student, net)["gradients"], net))
+    for dims, activation, m in STRUCTURE_NETWORKS:
+        net = draw_network(ctx.rng(activation), dims, activation, m)
+        fixed_case(net.describe(), lambda: check_structure(run_backprop(student, net)["gradients"], net))
 
 
 @check("part2", "finite_differences",
@@ -329,8 +365,7 @@ def returns_gradient_dict(student, ctx):
        contract=('It returns the gradient of compute_cost -- binary cross-entropy, the mean over the m '
                 'examples -- with respect to every W{l} and b{l}.'))
 def finite_differences(student, ctx):
-    for dims, activation, m in (((4, 3, 1), "sigmoid", 5), ((3, 5, 4, 1), "tanh", 4),
-                                ((5, 4, 3, 2, 1), "relu", 6)):
+    for dims, activation, m in FD_NETWORKS:
         net = draw_network(ctx.rng(activation), dims, activation, m)
         fixed_case(net.describe(), lambda: check_gradients(student, ctx.memo, net, "fd"))
 
@@ -340,7 +375,7 @@ def finite_differences(student, ctx):
        "layer's gradients, and dZ_norm of its dZ (with or without the 1/m).",
        contract='the Frobenius norms (np.linalg.norm) of dW{l}, db{l} and dZ{l}.')
 def gradient_norms(student, ctx):
-    for dims, activation, m in (((3, 4, 3, 1), "tanh", 5), ((4, 5, 2, 1), "relu", 3)):
+    for dims, activation, m in NORMS_NETWORKS:
         net = draw_network(ctx.rng(activation), dims, activation, m)
         fixed_case(net.describe(), lambda: check_norms(ctx.memo, run_backprop(student, net), net))
 
@@ -360,8 +395,8 @@ def gradient_tape_property(student, ctx):
        "the gradients equal TensorFlow GradientTape's.", hidden=True,
        contract='This holds for any batch size m >= 1, a single example included.')
 def batch_of_one(student, ctx):
-    for dims, activation in (((3, 2, 1), "sigmoid"), ((4, 4, 4, 1), "tanh"), ((2, 5, 3, 1), "relu")):
-        net = draw_network(ctx.rng(activation), dims, activation, 1)
+    for dims, activation, m in BATCH_OF_ONE_NETWORKS:
+        net = draw_network(ctx.rng(activation), dims, activation, m)
         fixed_case(net.describe(), lambda: check_gradients(student, ctx.memo, net, "tape"))
 
 
@@ -369,7 +404,7 @@ def batch_of_one(student, ctx):
        "backward_propagation leaves self.parameters exactly as it found them.", hidden=True,
        contract='Does not change self.parameters (there is no update step here).')
 def parameters_untouched(student, ctx):
-    for dims, activation, m in (((4, 3, 2, 1), "tanh", 4), ((3, 3, 1), "relu", 5)):
+    for dims, activation, m in UNTOUCHED_NETWORKS:
         net = draw_network(ctx.rng(activation), dims, activation, m)
         fixed_case(net.describe(),
                    lambda: check_parameters_untouched_by_work(ctx.memo, run_backprop(student, net), net))
@@ -381,9 +416,9 @@ def check_parameters_untouched_by_work(memo, out, net):
     # something: a stub that returns nothing (or all zeros) does not get it for free.
     check_structure(out["gradients"], net)
     if not any(np.any(out["gradients"][key] != 0) for key in gradient_keys(net.L)):
-        raise CheckFailed("Every gradient backward_propagation returned is zero, on a network whose gradients "
-                          "are not. This check counts only when backward_propagation computes the gradients "
-                          "and leaves self.parameters alone.", "all_zero_gradients")
+        raise likely("Every gradient backward_propagation returned is zero, on a network whose gradients "
+                     "are not. This check counts only when backward_propagation computes the gradients "
+                     "and leaves self.parameters alone.", "all_zero_gradients")
 
 
 # -- gradient norms ---------------------------------------------------------------
@@ -392,21 +427,18 @@ def check_parameters_untouched_by_work(memo, out, net):
 def check_norms(memo, out, net):
     norms = out["gradient_norms"]
     if type(norms) is not dict or not norms:
-        raise CheckFailed("`self.gradient_norms` is empty after backward_propagation; record "
-                          "self.gradient_norms['layer_{l}'] = {'dW_norm': ..., 'db_norm': ..., "
-                          "'dZ_norm': ...} for every layer.", "norms_not_recorded")
+        raise likely("`self.gradient_norms` is empty after backward_propagation.", "norms_not_recorded")
     keys = [f"layer_{l}" for l in range(1, net.L + 1)]
     missing = [k for k in keys if k not in norms]
     if missing:
         text = (f"`self.gradient_norms` is missing {', '.join(repr(k) for k in missing)}; it has "
                 f"{', '.join(repr(k) for k in list(norms)[:12])}.")
         if "layer_0" in norms:
-            raise CheckFailed(f"{text}\nLikely mistake: layers are numbered from 1 ('layer_1' is the "
-                              "first layer).", "zero_based_keys")
+            raise likely(text, "zero_based_keys")
         raise CheckFailed(text, M.MISSING_KEYS)
     tape = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     expected, dZ = tape["gradients"], tape["dZ"]
-    numpy = ref.backprop(net.layer_dims, net.activation, net.parameters, net.X, net.Y)
+    numpy = ref.backprop(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)
     arrays = {l: {"dW_norm": expected[f"dW{l}"], "db_norm": expected[f"db{l}"], "dZ_norm": dZ[f"dZ{l}"]}
               for l in range(1, net.L + 1)}
     true = {l: {key: float(np.linalg.norm(a)) for key, a in arrays[l].items()} for l in arrays}
@@ -430,14 +462,13 @@ def check_norms(memo, out, net):
             shown = (f"{right:.6g} (||dZ||) or {right / net.m:.6g} (||dZ|| / m)"
                      if key == "dZ_norm" and net.m > 1 else f"{right:.6g}")
             text = f"`{name}['{key}']` is {value:.6g}, expected {shown}."
-            mistake, hint = identify_norm(value, key, l, net, true, arrays, numpy, gradients)
-            if mistake:
-                raise CheckFailed(f"{text}\nLikely mistake: {hint}", mistake)
-            raise CheckFailed(text, M.WRONG_VALUES)
+            named = identify_norm(text, value, key, l, net, true, arrays, numpy, gradients)
+            raise named or CheckFailed(text, M.WRONG_VALUES)
 
 
-def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
-    """(mistake id, hint) of a known mistake that records `value` as layer l's `key`."""
+def identify_norm(text, value, key, l, net, true, arrays, numpy, gradients):
+    """The CheckFailed naming a known mistake that records `value` as layer l's `key` (`text` said
+    first), or None."""
     def near(a):
         return abs(value - a) <= 1e-6 * max(abs(value), abs(a)) + GRAD_ATOL_MIN
 
@@ -447,27 +478,24 @@ def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
         own = gradients.get(f"{key[:2]}{l}") if type(gradients) is dict else None
         if (type(own) is np.ndarray and own.dtype.kind == "f" and np.all(np.isfinite(own))
                 and near(float(np.linalg.norm(own))) and not near(right)):
-            return "gradients_wrong", (f"this is the norm of your own `{key[:2]}{l}`, which is not the "
-                                       "right gradient: the gradient checks of this part say what is wrong.")
+            return likely(text, "gradients_wrong", array=f"{key[:2]}{l}")
     if near(right ** 2) or key == "dZ_norm" and near((right / net.m) ** 2):
-        return "squared_norm", "this is the squared norm; the Frobenius norm is np.linalg.norm(x) = sqrt(sum(x**2))."
+        return likely(text, "squared_norm")
     array = arrays[l][key]
     if array.shape[1] > 1 and any(near(float(np.linalg.norm(array, 2)) * k) for k in scales):
-        return "spectral_norm", ("this is the spectral norm np.linalg.norm(x, 2) (the largest singular "
-                                 "value); the Frobenius norm is np.linalg.norm(x), sqrt(sum(x**2)).")
+        return likely(text, "spectral_norm")
     if any(near(float(np.sum(np.abs(array)) * k)) for k in scales):
-        return "l1_norm", "this is the sum of absolute values; the Frobenius norm is sqrt(sum(x**2))."
+        return likely(text, "l1_norm")
     if key != "dZ_norm" and near(right * net.m):
-        return "norm_before_1_over_m", "this is the norm before dividing by m; record the norm of the gradient itself."
+        return likely(text, "norm_before_1_over_m")
     if key == "dZ_norm" and "dA" in numpy and f"dA{l}" in numpy["dA"]:
         dA = float(np.linalg.norm(numpy["dA"][f"dA{l}"]))
         if near(dA) or near(dA / net.m):
-            return "dZ_norm_of_dA", "this is the norm of dA; dZ_norm is the norm of dZ = dA * g'(Z)."
+            return likely(text, "dZ_norm_of_dA")
     for other in range(1, net.L + 1):
         if other != l and (near(true[other][key]) or key == "dZ_norm" and near(true[other][key] / net.m)):
-            return "norms_wrong_layer", (f"this is layer {other}'s norm stored under 'layer_{l}': "
-                                         "record each layer's norms under its own number.")
-    return None, None
+            return likely(text, "norms_wrong_layer", other=other, l=l)
+    return None
 
 
 # -- parameters ------------------------------------------------------------------
@@ -476,15 +504,15 @@ def identify_norm(value, key, l, net, true, arrays, numpy, gradients):
 def check_parameters(memo, out, net):
     after = out["parameters"]
     if type(after) is not dict:
-        raise CheckFailed(f"`self.parameters` is {kind(after)} after backward_propagation; it must stay "
-                          "the dict of weights and biases, unchanged.", "parameters_changed")
+        raise likely(f"`self.parameters` is {kind(after)} after backward_propagation; it must stay "
+                     "the dict of weights and biases, unchanged.", "parameters_changed")
     missing = [k for k in net.parameters if k not in after]
     extra = [k for k in after if k not in net.parameters]
     if missing or extra:
         parts = ([f"lost {', '.join(map(repr, missing))}"] if missing else []) + \
                 ([f"gained {', '.join(map(repr, extra[:6]))}"] if extra else [])
-        raise CheckFailed(f"backward_propagation changed the keys of `self.parameters`: it {' and '.join(parts)}. "
-                          "Keep the gradients in their own dict.", "parameters_changed")
+        raise likely(f"backward_propagation changed the keys of `self.parameters`: it {' and '.join(parts)}.",
+                     "parameters_changed")
     expected = ref.gradient_tape(memo, net.layer_dims, net.activation, net.parameters, net.X, net.Y)["gradients"]
     for key, sent in net.parameters.items():
         got = after[key]
@@ -493,18 +521,15 @@ def check_parameters(memo, out, net):
             continue
         text = f"backward_propagation changed `self.parameters['{key}']`"
         if type(got) is not np.ndarray or got.shape != sent.shape or got.dtype != sent.dtype:
-            raise CheckFailed(f"{text}: it was {kind(sent)} of float64, it is now {kind(got)}"
-                              f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}.",
-                              "parameters_changed")
+            raise likely(f"{text}: it was {kind(sent)} of float64, it is now {kind(got)}"
+                         f"{' of ' + str(got.dtype) if isinstance(got, np.ndarray) else ''}.", "parameters_changed")
         diff = got - sent
         index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(diff)), sent.shape))
         text += f": at index {index} it was {sent[index]:.6g}, it is now {got[index]:.6g}."
         step = step_size(diff, expected[f"d{key}"])
         if step is not None:
-            raise CheckFailed(f"{text}\nLikely mistake: a gradient-descent step (learning rate {step:.4g}) inside "
-                              "backward_propagation. Only compute and return the gradients; the update "
-                              "belongs to the training loop.", "updates_parameters")
-        raise CheckFailed(text, "parameters_changed")
+            raise likely(text, "updates_parameters", step=step)
+        raise likely(text, "parameters_changed")
 
 
 def step_size(diff, gradient):
