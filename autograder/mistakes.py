@@ -49,15 +49,6 @@ GENERIC = {
 
 # -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
 SPECIFIC = {
-    # part 5: clip_gradients
-    "no_clipping": "returns the gradients unclipped",
-    "no_value_error": "no ValueError for an unknown clip_type",
-    "rejects_value_mode": "raises for clip_type='value'",
-    "returns_none": "returns None",
-    "returns_only_dict": "returns only the clipped dict, not (clipped, stats)",
-    "swapped_return": "returns (stats, clipped)",
-    "wrong_exception": "raises another exception than ValueError",
-    "zero_norm_nan": "0 / 0 for all-zero gradients",
     # part 6: batch_normalize
     "no_normalisation": "the hidden layer is not normalised",
 }

@@ -1,10 +1,10 @@
 """Part 5: clip_gradients(gradients, max_norm, clip_type) -> (clipped, stats).
 
 Expected values come from tf.clip_by_global_norm and tf.clip_by_value
-(references/part5_clipping.py) and from properties any correct clipping has
-(norm bound, direction kept, unchanged below the threshold, bounds in 'value'
-mode). Inputs never have an infinite norm, where tf.clip_by_global_norm
-returns NaN.
+(references/part5_clipping.py, always through the Grader's memo) and from
+properties any correct clipping has (norm bound, direction kept, unchanged below
+the threshold, bounds in 'value' mode). Inputs never have an infinite norm,
+where tf.clip_by_global_norm returns NaN.
 
 Torch-style clipping (scale = max_norm / (norm + 1e-6)) is correct too: with
 max_norm >= 0.5 and norms at least 1% away from max_norm, its scale differs
@@ -13,7 +13,8 @@ The lab's own version (max_norm / (norm + 1e-8), and a value-mode ratio of
 clipped / (original + 1e-8)) passes for the same reason.
 
 Feedback order: returned tuple -> clipped dict keys -> per array type, shape,
-dtype, finite -> values -> stats keys -> stats values.
+dtype, finite -> values -> stats keys -> stats values. Every mistake named is an
+entry of the references' MISTAKES table, which also gives its hint.
 """
 from dataclasses import dataclass
 
@@ -40,6 +41,13 @@ ZERO_RATIOS = (0.0, 1.0)  # clip_ratio accepted when all gradients are 0 (0/0), 
 STAT_KEYS = ("original_norm", "clipped_norm", "clip_ratio")
 
 
+def global_norm(arrays):
+    """sqrt of the sum of squares of every entry of every array (float64): for building inputs,
+    measuring what a stub returned and quoting in feedback; never an expected value (the
+    references give those)."""
+    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in arrays.values())))
+
+
 @dataclass(frozen=True)
 class Clip:
     """One call: the gradients dict, max_norm and clip_type."""
@@ -50,7 +58,7 @@ class Clip:
 
     def describe(self):
         arrays = ", ".join(f"{k} {g.shape}" for k, g in self.gradients.items())
-        return (f"gradients {{{arrays}}} with global norm {ref.global_norm(self.gradients):.6g}, "
+        return (f"gradients {{{arrays}}} with global norm {global_norm(self.gradients):.6g}, "
                 f"max_norm={self.max_norm!r}, clip_type={self.clip_type!r}")
 
 
@@ -62,7 +70,7 @@ def layered(rng, dims, norm):
     for l in range(1, len(dims)):
         gradients[f"dW{l}"] = rng.standard_normal((dims[l], dims[l - 1]))
         gradients[f"db{l}"] = rng.standard_normal((dims[l], 1))
-    scale = norm / ref.global_norm(gradients)
+    scale = norm / global_norm(gradients)
     return {k: g * scale for k, g in gradients.items()}
 
 
@@ -99,18 +107,23 @@ def run_clip(student, case):
 
 def describe_need(case):
     if case.clip_type == "norm":
-        return f"global norm {ref.global_norm(case.gradients):.6g} > max_norm {case.max_norm:g}"
+        return f"global norm {global_norm(case.gradients):.6g} > max_norm {case.max_norm:g}"
     return f"some entries lie outside [-{case.max_norm:g}, {case.max_norm:g}]"
+
+
+def named(text, mistake):
+    """A CheckFailed naming `mistake` (an id of the references' MISTAKES) with its hint."""
+    return CheckFailed(f"{text}\nLikely mistake: {ref.MISTAKES.hint(mistake)}", mistake)
 
 
 def unpack(result, case):
     """(clipped, stats) after checking the tuple and the clipped arrays' structure."""
     if result is None:
-        raise CheckFailed("`clip_gradients` returned None; it should return the tuple "
-                          "(clipped_gradients, stats).", "returns_none")
+        raise named("`clip_gradients` returned None; it should return the tuple (clipped_gradients, stats).",
+                    "returns_none")
     if type(result) is dict:
-        raise CheckFailed("`clip_gradients` returned a single dict; it should return the tuple "
-                          "(clipped_gradients, stats), e.g. `return clipped, stats`.", "returns_only_dict")
+        raise named("`clip_gradients` returned a single dict; it should return the tuple "
+                    "(clipped_gradients, stats).", "returns_only_dict")
     if type(result) not in (tuple, list) or len(result) != 2:
         size = f" of {len(result)} items" if type(result) in (tuple, list) else ""
         raise CheckFailed(f"`clip_gradients` returned {kind(result)}{size}; it should return the tuple "
@@ -118,8 +131,7 @@ def unpack(result, case):
     clipped, stats = result
     if (type(clipped) is dict and type(stats) is dict and all(k in clipped for k in STAT_KEYS)
             and all(k in stats for k in case.gradients)):
-        raise CheckFailed("`clip_gradients` returned (stats, clipped_gradients); the contract's order is "
-                          "(clipped_gradients, stats).", "swapped_return")
+        raise named("`clip_gradients` returned (stats, clipped_gradients).", "swapped_return")
     if type(clipped) is not dict:
         raise CheckFailed(f"The first item `clip_gradients` returns should be the dict of clipped "
                           f"gradients, got {kind(clipped)}.", M.WRONG_TYPE)
@@ -141,14 +153,11 @@ def check_array(name, got, shape, case):
                                                                    f"{index}", case))
 
 
-ZERO_HINT = ("0 / 0: when every gradient is 0 the global norm is 0, and dividing by it gives NaN. "
-             "Nothing needs scaling then: guard the division (scale only when norm > max_norm).")
-
-
 def zero_norm_nan(what, case):
     """(text, mistake id) when a NaN or inf came from all-zero gradients (0 / 0), else None."""
-    if ref.global_norm(case.gradients) == 0:
-        return f"{what} for all-zero gradients.\nLikely mistake: {ZERO_HINT}", "zero_norm_nan"
+    if global_norm(case.gradients) == 0:
+        failure = named(f"{what} for all-zero gradients.", "zero_norm_nan")
+        return failure.feedback, failure.mistake
     return None
 
 
@@ -179,8 +188,23 @@ def same_arrays(got, expected, rtol=CLIP_RTOL):
                for k in expected)
 
 
-def compare_arrays(clipped, expected, case, against):
-    """Every clipped array equals `expected`; on a mismatch, the worst entry and a named mistake."""
+def truth(memo, case):
+    """(clipped, stats) the contract asks for on `case`, and what the arrays are compared with."""
+    clipped, stats = ref.clip_gradients(memo, case.gradients, case.max_norm, case.clip_type)
+    return clipped, stats, ("tf.clip_by_global_norm" if case.clip_type == "norm" else "tf.clip_by_value")
+
+
+def replays(memo, case):
+    """[(mistake id, (clipped, stats))]: what each replayable mistake returns on `case`, in the
+    table's order; mistakes that do not show on it are left out."""
+    found = [(entry.id, entry.wrong(memo, case.gradients, case.max_norm, case.clip_type))
+             for entry in ref.MISTAKES.replayable()]
+    return [(mistake, result) for mistake, result in found if result is not None]
+
+
+def compare_arrays(memo, clipped, case):
+    """Every clipped array equals the reference's; on a mismatch, the worst entry and a named mistake."""
+    expected, _, against = truth(memo, case)
     for key in case.gradients:
         ok = close(clipped[key], expected[key])
         if ok.all():
@@ -190,23 +214,34 @@ def compare_arrays(clipped, expected, case, against):
         text = (f"Compared with {against}, `clipped['{key}']` is off: at index {index} you have "
                 f"{got[index]:.6g}, expected {exp[index]:.6g} (the input was {case.gradients[key][index]:.6g}; "
                 f"relative error {error:.2g}; {int((~ok).sum())} of {got.size} entries differ).")
-        after = ref.global_norm(clipped)
-        text += f"\nThe global norm of your clipped gradients is {after:.6g}; expected {ref.global_norm(expected):.6g}."
-        raise_named(text, identify_arrays(clipped, expected, case))
+        after = global_norm(clipped)
+        text += f"\nThe global norm of your clipped gradients is {after:.6g}; expected {global_norm(expected):.6g}."
+        raise_named(text, identify_arrays(memo, clipped, case))
 
 
-def identify_arrays(clipped, expected, case):
+def identify_arrays(memo, clipped, case):
     """(first mistake id, hint) of the known mistakes that give the student's arrays here.
 
     Small inputs can fit several mistakes at once; then the hint names each of them."""
-    fits = [mistake for mistake, wrong in ref.mistaken_arrays(case.gradients, case.max_norm, case.clip_type)
-            if not same_arrays(wrong, expected) and same_arrays(clipped, wrong)]
+    expected, _, _ = truth(memo, case)
+    return first_of([mistake for mistake, (wrong, _) in replays(memo, case)
+                     if not same_arrays(wrong, expected) and same_arrays(clipped, wrong)])
+
+
+def first_of(fits):
+    """(first mistake id, its hint) of the mistakes `fits`, in order, or (None, None). Small inputs
+    can fit several mistakes at once; then the hint names each of them (three at most)."""
     if not fits:
         return None, None
+    hints = [ref.MISTAKES.hint(m) for m in fits[:3]]
     if len(fits) == 1:
-        return fits[0], ref.ARRAY_MISTAKES[fits[0]]
-    return fits[0], "on this input your result fits several mistakes: " + " Or: ".join(
-        ref.ARRAY_MISTAKES[m][0].upper() + ref.ARRAY_MISTAKES[m][1:] for m in fits[:3])
+        return fits[0], hints[0]
+    return fits[0], "on this input your result fits several mistakes: " + " Or: ".join(map(sentence, hints))
+
+
+def sentence(hint):
+    """A hint as a sentence of its own: capitalised, unless it starts with a name (clipped_norm)."""
+    return hint if "_" in hint.split()[0] else hint[0].upper() + hint[1:]
 
 
 def raise_named(text, named, default=M.WRONG_VALUES):
@@ -216,11 +251,11 @@ def raise_named(text, named, default=M.WRONG_VALUES):
     raise CheckFailed(text, default)
 
 
-def compare_stats(stats, case, expected, clipped):
+def compare_stats(memo, stats, clipped, case):
     """stats equal the global norms before and after, and their ratio.
 
-    `expected`: the right clipped arrays; `clipped`: the student's (valid) ones."""
-    right = ref.statistics(case.gradients, expected)
+    `stats`: the student's, read; `clipped`: the student's (valid) arrays."""
+    _, right, _ = truth(memo, case)
     for key in STAT_KEYS:
         rtol = {"original_norm": NORM_RTOL, "clipped_norm": CLIP_RTOL, "clip_ratio": RATIO_RTOL}[key]
         if close(stats[key], right[key], rtol):
@@ -229,27 +264,26 @@ def compare_stats(stats, case, expected, clipped):
                    "clipped_norm": "the global norm of the clipped gradients",
                    "clip_ratio": "clipped_norm / original_norm"}[key]
         text = f"`stats['{key}']` is {stats[key]:.6g}, expected {right[key]:.6g} ({meaning})."
-        raise_named(text, identify_stat(stats, key, case, expected, clipped))
+        raise_named(text, identify_stat(memo, stats, key, clipped, case))
 
 
-def identify_stat(stats, key, case, expected, clipped):
-    """A known mistake that gives stats[key] on this input."""
-    arrays_right = same_arrays(clipped, expected)
-    if not arrays_right and key == "clipped_norm" and close(stats[key], ref.global_norm(clipped)):
-        mistake, hint = identify_arrays(clipped, expected, case)
+def identify_stat(memo, stats, key, clipped, case):
+    """(mistake id, hint) of the known mistakes that give stats[key] on this input, or (None, None).
+
+    A mistake fits when its stats[key] is wrong and it gives the student's stats up to `key` (the
+    stats before `key` were right). A mistake that also gives the student's arrays explains them
+    best, so only when none does are the others named (a stub can clip right and measure its
+    stats with a wrong norm)."""
+    expected, right, _ = truth(memo, case)
+    if not same_arrays(clipped, expected) and key == "clipped_norm" and close(stats[key], global_norm(clipped)):
+        mistake, hint = identify_arrays(memo, clipped, case)
         return (mistake or M.WRONG_VALUES), ("this is the norm of your clipped arrays, which are wrong"
                                              + (f": {hint}" if hint else " (see the clipping checks)."))
-    for arrays in ([expected] if arrays_right else [clipped, expected]):
-        for mistake, value in ref.mistaken_stat(key, case.gradients, arrays, stats, case.max_norm, case.clip_type):
-            if close(stats[key], value):
-                return mistake, ref.STATS_MISTAKES[mistake]
-    return None, None
-
-
-def expected_for(memo, case):
-    clipped, _ = ref.expected(memo, case.gradients, case.max_norm, case.clip_type)
-    against = ("tf.clip_by_global_norm" if case.clip_type == "norm" else "tf.clip_by_value")
-    return clipped, against
+    compared = STAT_KEYS[:STAT_KEYS.index(key) + 1]
+    fits = [(same_arrays(clipped, wrong), mistake) for mistake, (wrong, wrong_stats) in replays(memo, case)
+            if not close(wrong_stats[key], right[key]) and all(close(stats[k], wrong_stats[k]) for k in compared)]
+    return first_of([mistake for consistent, mistake in fits if consistent]
+                    or [mistake for _, mistake in fits])
 
 
 # -- properties (Hypothesis) ---------------------------------------------------------
@@ -258,34 +292,34 @@ def expected_for(memo, case):
 def check_properties(student, memo, case):
     result, _ = run_clip(student, case)
     clipped, stats = unpack(result, case)
-    expected, against = expected_for(memo, case)
-    named = identify_arrays(clipped, expected, case)
-    norm, after = ref.global_norm(case.gradients), ref.global_norm(clipped)
+
+    def fail(text):
+        raise_named(text, identify_arrays(memo, clipped, case))
+
+    norm, after = global_norm(case.gradients), global_norm(clipped)
     if case.clip_type == "norm":
         if after > case.max_norm * (1 + BOUND_SLACK):
-            raise_named(f"After 'norm' clipping the global norm is {after:.6g}, above max_norm={case.max_norm!r}.",
-                        named)
+            fail(f"After 'norm' clipping the global norm is {after:.6g}, above max_norm={case.max_norm!r}.")
         flat_g = np.concatenate([g.ravel() for g in case.gradients.values()])
         flat_c = np.concatenate([clipped[k].ravel() for k in case.gradients])
         c = float(flat_c @ flat_g) / float(flat_g @ flat_g)
         if not c > 0 or not close(flat_c, c * flat_g).all():
-            raise_named("'norm' clipping changed the gradients' direction: the clipped arrays are not "
-                        "all the input times one positive factor.", named)
+            fail("'norm' clipping changed the gradients' direction: the clipped arrays are not "
+                 "all the input times one positive factor.")
         if norm <= case.max_norm and not same_arrays(clipped, case.gradients):
-            raise_named(f"The global norm {norm:.6g} is below max_norm={case.max_norm!r}, so the gradients "
-                        "should come back unchanged; yours differ.", named)
+            fail(f"The global norm {norm:.6g} is below max_norm={case.max_norm!r}, so the gradients "
+                 "should come back unchanged; yours differ.")
     else:
         worst = max(float(np.max(np.abs(clipped[k]))) for k in clipped)
         if worst > case.max_norm * (1 + 1e-12):
-            raise_named(f"After 'value' clipping an entry has magnitude {worst:.6g}, above "
-                        f"max_norm={case.max_norm!r}.", named)
+            fail(f"After 'value' clipping an entry has magnitude {worst:.6g}, above max_norm={case.max_norm!r}.")
         for key, g in case.gradients.items():
             inside = np.abs(g) <= case.max_norm
             if not close(clipped[key][inside], g[inside]).all():
-                raise_named(f"'value' clipping changed entries of `{key}` that were already inside "
-                            f"[-{case.max_norm!r}, {case.max_norm!r}].", named)
-    compare_arrays(clipped, expected, case, against)
-    compare_stats(read_stats(stats, case), case, expected, clipped)
+                fail(f"'value' clipping changed entries of `{key}` that were already inside "
+                     f"[-{case.max_norm!r}, {case.max_norm!r}].")
+    compare_arrays(memo, clipped, case)
+    compare_stats(memo, read_stats(stats, case), clipped, case)
 
 
 # -- the checks ------------------------------------------------------------------
@@ -296,14 +330,19 @@ def check_properties(student, memo, case):
        contract=('if norm > max_norm, multiply every array by max_norm / norm (the direction is kept), '
                 'otherwise return the values unchanged.'))
 def norm_clipping(student, ctx):
-    rng = ctx.rng("norm")
-    for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5)):
-        case = Clip(layered(rng, dims, norm), max_norm, "norm")
+    for case in norm_cases(ctx):
         fixed_case(case.describe(), lambda: check_arrays_case(student, ctx.memo, case))
     # The defaults are part of the contract: clip_gradients(gradients) clips to a global norm of 5.
     case = Clip(layered(ctx.rng("defaults"), (3, 2, 1), 7.5), 5.0, "norm")
     fixed_case(f"{case.describe()}, called as clip_gradients(gradients) (the defaults)",
                lambda: check_arrays_case(student, ctx.memo, case, defaults=True))
+
+
+def norm_cases(ctx):
+    """The Clip cases norm_clipping grades (ctx: its Context): norms above and below max_norm."""
+    rng = ctx.rng("norm")
+    return [Clip(layered(rng, dims, norm), max_norm, "norm")
+            for dims, norm, max_norm in (((3, 4, 1), 12.0, 2.0), ((2, 3, 2, 1), 0.7, 1.0), ((4, 2, 1), 2.5, 0.5))]
 
 
 @quiet_overflow
@@ -313,18 +352,22 @@ def check_arrays_case(student, memo, case, defaults=False):
     else:
         result, _ = run_clip(student, case)
     clipped, _ = unpack(result, case)
-    expected, against = expected_for(memo, case)
-    compare_arrays(clipped, expected, case, against)
+    compare_arrays(memo, clipped, case)
 
 
 @check("part5", "value_clipping",
        "clip_type='value' clips every element to [-max_norm, max_norm], as tf.clip_by_value does.",
        contract="'value': clip each element to [-max_norm, max_norm].")
 def value_clipping(student, ctx):
-    rng = ctx.rng("value")
-    for dims, norm, max_norm in (((3, 4, 1), 6.0, 1.0), ((2, 3, 2), 0.8, 2.0)):
-        case = Clip(layered(rng, dims, norm), max_norm, "value")
+    for case in value_cases(ctx):
         fixed_case(case.describe(), lambda: check_value_case(student, ctx.memo, case))
+
+
+def value_cases(ctx):
+    """The Clip cases value_clipping grades (ctx: its Context)."""
+    rng = ctx.rng("value")
+    return [Clip(layered(rng, dims, norm), max_norm, "value")
+            for dims, norm, max_norm in (((3, 4, 1), 6.0, 1.0), ((2, 3, 2), 0.8, 2.0))]
 
 
 def check_value_case(student, memo, case):
@@ -332,9 +375,7 @@ def check_value_case(student, memo, case):
         check_arrays_case(student, memo, case)
     except StudentError as error:
         if error.is_a("ValueError"):
-            raise CheckFailed(f"Your code raised {error.type}: {error.message}\nLikely mistake: 'value' is "
-                              "a valid clip_type: clip each element to [-max_norm, max_norm] "
-                              "(np.clip).", "rejects_value_mode") from None
+            raise named(f"Your code raised {error.type}: {error.message}", "rejects_value_mode") from None
         raise
 
 
@@ -343,20 +384,25 @@ def check_value_case(student, memo, case):
        "and clip_ratio = clipped_norm / original_norm, in both modes.",
        contract='In both modes, stats holds the global norms before and after clipping and their ratio.')
 def clip_statistics(student, ctx):
-    rng = ctx.rng("stats")
-    # No max_norm of 1: there a norm and its square coincide, and mistakes could not be told apart.
-    for dims, norm, max_norm, clip_type in (((3, 4, 1), 9.0, 3.0, "norm"), ((2, 3, 1), 0.6, 1.5, "norm"),
-                                            ((3, 3, 2), 5.0, 0.5, "value")):
-        case = Clip(layered(rng, dims, norm), max_norm, clip_type)
+    for case in stats_cases(ctx):
         fixed_case(case.describe(), lambda: check_stats_case(student, ctx.memo, case))
+
+
+def stats_cases(ctx):
+    """The Clip cases clip_statistics grades (ctx: its Context), in both modes. No max_norm of 1:
+    there a norm and its square coincide, and mistakes could not be told apart. (In the first
+    case the clipped norm's square, 9, is the norm before clipping: feedback names both.)"""
+    rng = ctx.rng("stats")
+    return [Clip(layered(rng, dims, norm), max_norm, clip_type)
+            for dims, norm, max_norm, clip_type in (((3, 4, 1), 9.0, 3.0, "norm"), ((2, 3, 1), 0.6, 1.5, "norm"),
+                                                    ((3, 3, 2), 5.0, 0.5, "value"))]
 
 
 @quiet_overflow
 def check_stats_case(student, memo, case):
     result, _ = run_clip(student, case)
     clipped, stats = unpack(result, case)
-    expected, _ = expected_for(memo, case)
-    compare_stats(read_stats(stats, case), case, expected, clipped)
+    compare_stats(memo, read_stats(stats, case), clipped, case)
 
 
 @check("part5", "clipping_properties",
@@ -383,8 +429,8 @@ def input_not_modified(student, ctx):
 def check_input_case(student, memo, case):
     result, after = run_clip(student, case)
     if type(after) is not dict or list(after) != list(case.gradients):
-        raise CheckFailed("clip_gradients changed the keys of the dict it was given; it must leave its "
-                          "input alone and return a new dict.", "modifies_input")
+        raise named("clip_gradients changed the keys of the dict it was given; it must leave its input alone "
+                    "and return a new dict.", "modifies_input")
     for key, sent in case.gradients.items():
         got = after[key]
         if type(got) is np.ndarray and got.shape == sent.shape and np.array_equal(got, sent):
@@ -393,20 +439,17 @@ def check_input_case(student, memo, case):
         if type(got) is np.ndarray and got.shape == sent.shape:
             index = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(got - sent)), sent.shape))
             text += f": at index {index} it was {sent[index]:.6g}, after the call it is {got[index]:.6g}"
-        raise CheckFailed(f"{text}.\nLikely mistake: modifying the arrays in place (`g *= scale`, "
-                          "`np.clip(g, ..., out=g)`, or assigning into gradients[key]). Build new arrays "
-                          "(`g * scale`, `np.clip(g, lo, hi)`) in a new dict.", "modifies_input")
+        raise named(f"{text}.", "modifies_input")
     # Leaving the input alone earns the point only from a stub that clips: one that returns its
     # input untouched does not get it for free. Any clipping counts here (per-array clipping
     # too, which modifies nothing): whether it is the right clipping is the other checks' job.
     clipped, _ = unpack(result, case)
-    reference, _ = expected_for(memo, case)
+    reference, _, _ = truth(memo, case)
     must_change = [key for key, sent in case.gradients.items() if not np.array_equal(reference[key], sent)]
     if must_change and all(np.array_equal(clipped[key], case.gradients[key]) for key in must_change):
-        raise CheckFailed(f"clip_gradients returned every array unchanged, but clipping must change "
-                          f"{', '.join(f'`{k}`' for k in must_change)} here ({describe_need(case)}). "
-                          "This check counts only when clip_gradients clips and leaves its input alone.",
-                          "no_clipping")
+        raise named(f"clip_gradients returned every array unchanged, but clipping must change "
+                    f"{', '.join(f'`{k}`' for k in must_change)} here ({describe_need(case)}). "
+                    "This check counts only when clip_gradients clips and leaves its input alone.", "no_clipping")
 
 
 @check("part5", "zero_gradients",
@@ -448,19 +491,21 @@ def unknown_clip_type(student, ctx):
     gradients = layered(ctx.rng("unknown"), (3, 2, 1), 3.0)
     for clip_type in ("l1", "global"):
         case = Clip(gradients, 1.0, clip_type)
-        try:
-            run_clip(student, case)
-        except StudentError as error:
-            if error.is_a("ValueError"):
-                continue
-            if error.is_a("NotImplementedError"):
-                raise  # an unfinished stub: grade.py says so
-            raise CheckFailed(f"For clip_type={clip_type!r} your code raised {error.type}: {error.message}\n"
-                              "Likely mistake: the wrong exception; raise ValueError for an unknown "
-                              "clip_type (a caller catches ValueError).", "wrong_exception") from None
-        raise CheckFailed(f"For clip_type={clip_type!r} clip_gradients returned normally; it should raise "
-                          "ValueError (an unknown clip_type is a caller's mistake, which should not pass "
-                          "silently).\nInput: " + case.describe(), "no_value_error")
+        fixed_case(case.describe(), lambda: check_unknown_case(student, case))
+
+
+def check_unknown_case(student, case):
+    try:
+        run_clip(student, case)
+    except StudentError as error:
+        if error.is_a("ValueError"):
+            return
+        if error.is_a("NotImplementedError"):
+            raise  # an unfinished stub: grade.py says so
+        raise named(f"For clip_type={case.clip_type!r} your code raised {error.type}: {error.message}",
+                    "wrong_exception") from None
+    raise named(f"For clip_type={case.clip_type!r} clip_gradients returned normally; it should raise ValueError.",
+                "no_value_error")
 
 
 # -- for make mutants: is a surviving mutant equivalent to the reference? -------------------------
