@@ -75,8 +75,6 @@ SPECIFIC = {
     "swapped_return": "returns (stats, clipped)",
     "wrong_exception": "raises another exception than ValueError",
     "zero_norm_nan": "0 / 0 for all-zero gradients",
-    # part 6: batch_normalize
-    "no_normalisation": "the hidden layer is not normalised",
     # part 9: diagnose_gradient_health
     "backward_on_other_data": "the network's backward pass given other data than diagnosed",
 }
