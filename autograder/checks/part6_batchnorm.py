@@ -656,23 +656,28 @@ def network(student, case, X, Y, mode):
     return result
 
 
+def _network_key_error_mistake(error, L):
+    """The mistake a KeyError during the network's forward and backward pass shows, or None."""
+    if not error.is_a("KeyError"):
+        return None
+    key = error.message.strip().strip("'\"")
+    if re.fullmatch(r"(Z_norm|mu|var)\d+", key):
+        return "cache_entries_missing"
+    if re.fullmatch(r"[AZ]\d+", key):
+        return "cache_replaced"
+    if key in ("gamma0", "beta0", "0"):
+        return "layer_off_by_one"
+    if key in (f"gamma{L}", f"beta{L}", str(L)):
+        return "last_layer_normalised"
+    return None
+
+
 def _network_case(student, memo, case, X, Y):
     layer_dims, activation, epsilon, parameters = case.layer_dims, case.activation, case.epsilon, case.parameters
     try:
         got = network(student, case, X, Y, "train")
     except StudentError as error:
-        key = error.message.strip().strip("'\"")
-        L = len(layer_dims) - 1
-        mistake = None
-        if error.is_a("KeyError"):
-            if re.fullmatch(r"(Z_norm|mu|var)\d+", key):
-                mistake = "cache_entries_missing"
-            elif re.fullmatch(r"[AZ]\d+", key):
-                mistake = "cache_replaced"
-            elif key in ("gamma0", "beta0", "0"):
-                mistake = "layer_off_by_one"
-            elif key in (f"gamma{L}", f"beta{L}", str(L)):
-                mistake = "last_layer_normalised"
+        mistake = _network_key_error_mistake(error, case.num_layers)
         if mistake is None:
             raise
         raise CheckFailed(f"Your code raised KeyError: {error.message} during the network's forward and "
