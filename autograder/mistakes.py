@@ -49,8 +49,6 @@ GENERIC = {
 
 # -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
 SPECIFIC = {
-    # part 6: batch_normalize
-    "no_normalisation": "the hidden layer is not normalised",
 }
 
 def describe(mistake, known=None):

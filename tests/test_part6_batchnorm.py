@@ -1,11 +1,16 @@
-"""Part 6 (batch_normalize): Keras, the NumPy mirror and the reference solution agree;
-correct variants get full marks, and each mutant loses points in Part 6 only, with its
-mistake named when its header says it should be."""
+"""Part 6 (batch_normalize): Keras, the NumPy mirror and the reference solution agree; each
+replayed mistake of the table differs from the mirror on the public checks' inputs and is named
+by them; every id the checks give is in the table; correct variants get full marks."""
+
+import ast
+import inspect
 
 import numpy as np
 import pytest
 
+from autograder import config, mistakes
 from autograder.checks import CheckFailed
+from autograder.checks.common import ATOL, RTOL, Context, within
 from autograder.checks import part6_batchnorm as checks
 from autograder.references import part6_batchnorm as ref
 from autograder.references import Memo
@@ -103,7 +108,7 @@ def test_finite_differences_agree_with_the_reference_kit_backward_pass():
     net = reference_namespace()["BatchNormNetwork"]([3, 4, 3, 1], "tanh", "he", True, 0.8, 0.01)
     net.parameters = {k: v.copy() for k, v in parameters.items()}
     AL = net.forward_propagation(X.copy(), "train")
-    np.testing.assert_allclose(AL, ref.network_forward((3, 4, 3, 1), "tanh", parameters, X, 0.01)[0], rtol=1e-13)
+    np.testing.assert_allclose(AL, ref.network_output(MEMO, (3, 4, 3, 1), "tanh", parameters, X, 0.01), rtol=1e-13)
     got = net.backward_propagation(X, Y)
     fd = ref.finite_differences(MEMO, (3, 4, 3, 1), "tanh", parameters, X, Y, 0.01)
     assert set(fd) == set(got)
@@ -119,42 +124,143 @@ def test_memoised_references_return_the_same_object_for_equal_inputs():
     assert ref.keras_batchnorm(MEMO, b.Z, *b.state(), 0.9, 1e-3, True) is first
 
 
-# -- naming mistakes ------------------------------------------------------------------
+# -- the mistakes table ------------------------------------------------------------------
 
-REPLAYED = ref.OUT_MISTAKES + ref.RUNNING_MISTAKES + ("test_uses_batch_stats",)
-
-
-@pytest.mark.parametrize("mistake", REPLAYED)
-def test_every_replayed_mistake_changes_the_answer_on_a_fixed_case(mistake):
-    c = case(FIXED[0])
-    mode = "test" if mistake == "test_uses_batch_stats" else "train"
-    right = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode)
-    wrong = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, mode, mistake)
-    assert any(wrong[k].shape != right[k].shape or not np.allclose(wrong[k], right[k])
-               for k in ("out", "running_mean", "running_var"))
+# The standard inputs: the calls the public checks make, drawn as they draw them under the
+# seed of grading.toml and two others: train_mode_matches_keras and cache_for_backward in 'train'
+# mode, test_mode_matches_keras in 'test' mode.
+SEEDS = (config.load().seed, 1, 2)
 
 
-@pytest.mark.parametrize("mistake", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
-def test_the_train_check_names_each_replayed_mistake(mistake):
-    c = case(FIXED[0])
-    wrong = ref.batchnorm(MEMO, c.Z, *c.state(), c.momentum, c.epsilon, "train", mistake)
-    running_mean = {**c.running_mean, c.layer: wrong["running_mean"]}
-    running_var = {**c.running_var, c.layer: wrong["running_var"]}
+def standard_inputs(seed):
+    """[(Case, mode)] of the public checks under `seed`."""
+    def rng(check):
+        return Context(seed, PART, check).rng("cases")
 
-    class Student:
-        def call_method(self, stub, init, attributes, calls, read):
-            return {"calls": [{"result": wrong["out"], "args_after": [c.Z.copy(), c.layer, "train"],
-                               "kwargs_after": {}}],
-                    "read": {"cache": {}, "running_mean": running_mean, "running_var": running_var,
-                             "parameters": c.parameters}}
-
-    with pytest.raises(CheckFailed) as failure:
-        checks._train_case(Student(), MEMO, c)
-    assert failure.value.mistake == mistake, failure.value.feedback
+    train = checks.drawn(rng("train_mode_matches_keras"), checks.TRAIN_CASES)
+    train.append(checks.make_case(rng("cache_for_backward"), *checks.CACHE_CASE))
+    test = checks.drawn(rng("test_mode_matches_keras"), checks.TEST_CASES)
+    return [(c, "train") for c in train] + [(c, "test") for c in test]
 
 
-def test_the_names_of_replayed_mistakes_all_have_hints():
-    assert set(REPLAYED + ref.TEST_OUT_MISTAKES) <= set(ref.MISTAKES)
+def arguments(c, mode):
+    """batchnorm()'s arguments after the memo for case `c` in `mode`."""
+    return (c.Z, *c.state(), c.momentum, c.epsilon, mode)
+
+
+def differs(answer, truth):
+    """True when a check would tell `answer` from the truth: a key with another shape, or an entry
+    outside the checks' tolerances (what expect_array allows)."""
+    return any(answer[key].shape != truth[key].shape or not within(answer[key], truth[key], RTOL, ATOL).all()
+               for key in truth)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("mistake", ref.MISTAKES.replayable(), ids=lambda entry: entry.id)
+def test_every_replayable_mistake_differs_from_the_reference_on_the_standard_inputs(mistake, seed):
+    # Where it answers, its answer has the reference's keys; on some standard input it differs by
+    # more than the checks allow (epsilon = 1e-5 in the running variance does not, for one).
+    answers = [(mistake.wrong(MEMO, *arguments(c, mode)), ref.batchnorm(MEMO, *arguments(c, mode)))
+               for c, mode in standard_inputs(seed)]
+    answers = [(wrong, truth) for wrong, truth in answers if wrong is not None]
+    assert all(set(wrong) == set(truth) for wrong, truth in answers)
+    assert any(differs(wrong, truth) for wrong, truth in answers)
+
+
+class AnswersAsMistake:
+    """A stand-in for the worker whose batch_normalize computes what `mistake` does (the truth
+    where the mistake gives no answer), on whatever call a check makes."""
+
+    def __init__(self, mistake):
+        self.mistake = mistake
+
+    def call_method(self, stub, init, attributes, calls, read):
+        (method, (Z, layer, mode), _), = calls
+        parameters, running_mean, running_var = (attributes[k] for k in ("parameters", "running_mean", "running_var"))
+        args = (Z, parameters[f"gamma{layer}"], parameters[f"beta{layer}"], running_mean[layer],
+                running_var[layer], attributes["momentum"], attributes["epsilon"], mode)
+        answer = self.mistake.wrong(MEMO, *args) or ref.batchnorm(MEMO, *args)
+        cache = dict(attributes["cache"])
+        if mode == "train":
+            cache.update({f"{key}{layer}": answer[key].copy() for key in ("Z_norm", "mu", "var")})
+        return {"calls": [{"result": answer["out"].copy(), "args_after": [Z.copy(), layer, mode], "kwargs_after": {}}],
+                "read": {"cache": cache, "parameters": parameters,
+                         "running_mean": {**running_mean, layer: answer["running_mean"].copy()},
+                         "running_var": {**running_var, layer: answer["running_var"].copy()}}}
+
+
+PUBLIC = (checks.train_mode_matches_keras, checks.test_mode_matches_keras, checks.cache_for_backward)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("mistake", ref.MISTAKES.replayable(), ids=lambda entry: entry.id)
+def test_the_first_public_check_a_replayed_mistake_fails_names_it(mistake, seed):
+    student = AnswersAsMistake(mistake)
+    for public in PUBLIC:
+        try:
+            public(student, Context(seed, PART, public.check.name, memo=MEMO))
+        except CheckFailed as failure:
+            assert failure.mistake == mistake.id, failure.feedback
+            assert f"Likely mistake: {mistake.hint}" in failure.feedback
+            return
+    pytest.fail(f"no public check fails on a stub that answers as {mistake.id} does")
+
+
+def mistake_ids_in(module):
+    """Every mistake id written as a literal in `module`'s source where a mistake id goes: the second
+    argument of CheckFailed, MISTAKES.hint(...), an argument of one of its functions named `mistake`
+    (also through functools.partial), a value given to a name `mistake`, returned by a function
+    named *_mistake, or first of a yielded pair."""
+    found = set()
+
+    def strings(node):
+        return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+    def bound(function, args, keywords):
+        try:
+            bound = inspect.signature(function).bind_partial(*args, **keywords).arguments
+        except TypeError:
+            return set()
+        return strings(bound["mistake"]) if "mistake" in bound else set()
+
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            if name == "CheckFailed" and len(node.args) > 1:
+                found |= strings(node.args[1])
+            elif name == "hint":
+                found |= strings(node.args[0])
+            elif name == "partial" and isinstance(node.args[0], ast.Name):
+                found |= bound(getattr(module, node.args[0].id), node.args[1:], keywords)
+            elif isinstance(node.func, ast.Name) and inspect.isfunction(getattr(module, name, None)):
+                found |= bound(getattr(module, name), node.args, keywords)
+        elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "mistake" for t in node.targets):
+            found |= strings(node.value)
+        elif isinstance(node, ast.FunctionDef) and node.name.endswith("_mistake"):
+            found |= {s for r in ast.walk(node) if isinstance(r, ast.Return) and r.value for s in strings(r.value)}
+        elif isinstance(node, ast.Yield) and isinstance(node.value, ast.Tuple):
+            found |= strings(node.value.elts[0])
+    return found
+
+
+def test_every_mistake_the_checks_name_is_in_the_table_and_every_unreplayed_one_is_named():
+    named = mistake_ids_in(checks)
+    assert named - set(ref.MISTAKES) == set()
+    assert {entry.id for entry in ref.MISTAKES.values() if entry.wrong is None} - named == set()
+    assert not set(ref.MISTAKES) & (set(mistakes.SPECIFIC) | set(mistakes.GENERIC))
+
+
+def test_every_mistake_has_a_hint_for_the_student_and_a_line_for_the_class_report():
+    for entry in ref.MISTAKES.values():
+        assert entry.hint.endswith(".") and entry.summary and len(entry.summary) <= 70, entry.id
+
+
+def test_a_mistake_replays_on_batchnorms_arguments():
+    assert ref.MISTAKES.varies == (ref.batchnorm,)
+    parameters = list(inspect.signature(ref.batchnorm).parameters)
+    for entry in ref.MISTAKES.replayable():
+        assert list(inspect.signature(entry.wrong).parameters) == parameters, entry.id
 
 
 # -- the checks ---------------------------------------------------------------------

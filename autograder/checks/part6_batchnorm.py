@@ -100,6 +100,11 @@ def make_case(rng, layer_dims, layer, m, momentum, epsilon, use_batch_norm=True)
                 use_batch_norm)
 
 
+def drawn(rng, specs):
+    """The Cases of `specs` (make_case's arguments after rng), drawn from rng in order."""
+    return [make_case(rng, *spec) for spec in specs]
+
+
 def _text(array):
     array = np.asarray(array)
     if array.ndim == 2 and array.shape[1] == 1 and array.shape[0] > 1:
@@ -151,7 +156,7 @@ def call(student, case, mode, cache=None):
         if mistake is None:
             raise
         raise CheckFailed(f"Your code raised {error.type}: {error.message}\n"
-                          f"Likely mistake: {ref.MISTAKES[mistake]}", mistake) from None
+                          f"Likely mistake: {ref.MISTAKES.hint(mistake)}", mistake) from None
 
 
 def _key_error_mistake(error, case):
@@ -169,39 +174,36 @@ def _key_error_mistake(error, case):
     return None
 
 
-# -- known mistakes, as Mistake records ------------------------------------------------------
+# -- known mistakes: the references' MISTAKES table, replayed on the case ---------------------
 
-def _wrong_answers(memo, case, mode, which):
-    """{mistake id: answer} for `which` on this case, plus layer_off_by_one from both neighbours."""
+def _wrong_answers(memo, case, mode):
+    """(mistake id, its answer or None) for this call: every replayable mistake of the table, in the
+    table's order, then layer_off_by_one as batchnorm() with a neighbouring layer's gamma and beta
+    (and that layer's running statistics, or this layer's)."""
     gamma, beta, mean, var = case.state()
-    found = ref.mistaken(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, mode, which)
-    wrong = []
+    args = (case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, mode)
+    for entry in ref.MISTAKES.replayable():
+        yield entry.id, entry.wrong(memo, *args)
     for k in (case.layer - 1, case.layer + 1):
         if f"gamma{k}" in case.parameters and case.parameters[f"gamma{k}"].shape == gamma.shape:
             other = case.state(k)
-            wrong.append(ref.batchnorm(memo, case.Z, *other, case.momentum, case.epsilon, mode))
-            wrong.append(ref.batchnorm(memo, case.Z, *other[:2], mean, var, case.momentum, case.epsilon, mode))
-    if wrong:
-        # Several ways to be off by one: a value matching any of them names the mistake.
-        found["layer_off_by_one"] = wrong[0]
-        for i, answer in enumerate(wrong[1:], start=1):
-            found[f"layer_off_by_one#{i}"] = answer
-    return found
+            yield "layer_off_by_one", ref.batchnorm(memo, case.Z, *other, *args[5:])
+            yield "layer_off_by_one", ref.batchnorm(memo, case.Z, *other[:2], mean, var, *args[5:])
 
 
-# Which replayed mistakes may explain which value (a mistake in the output can leave the running
-# statistics right, and the other way round); earlier ids win.
-EXPLAINS = {
-    "running_mean": ref.RUNNING_MISTAKES + ("wrong_axis", "layer_off_by_one"),
-    "running_var": ref.RUNNING_MISTAKES + ("unbiased_variance", "wrong_axis", "layer_off_by_one"),
-}
+def _mistakes(memo, case, mode, key):
+    """The Mistake records of the known mistakes that change `key` from the truth on this call, in
+    order: a mistake can explain a wrong value only if it changes that value (a wrong running update
+    leaves the output right, a wrong scale and shift the running statistics). Lazy: they are
+    computed only when a comparison fails and asks for them."""
+    truth = ref.batchnorm(memo, case.Z, *case.state(), case.momentum, case.epsilon, mode)[key]
+    for mistake, answer in _wrong_answers(memo, case, mode):
+        if answer is not None and key in answer and not _same(answer[key], truth):
+            yield Mistake(mistake, ref.MISTAKES.hint(mistake), answer[key])
 
 
-def _mistakes(found, key):
-    names = EXPLAINS.get(key, tuple(found))
-    names = [n for name in names for n in found if n == name or n.startswith(f"{name}#")]
-    return [Mistake(name.split("#")[0], ref.MISTAKES[name.split("#")[0]], found[name][key]) for name in names
-            if found[name] is not None and key in found[name]]
+def _same(value, truth):
+    return np.shape(value) == np.shape(truth) and np.allclose(value, truth, rtol=RTOL, atol=ATOL)
 
 
 # -- comparisons shared by the checks ---------------------------------------------------------
@@ -212,7 +214,7 @@ def _expect_unchanged(name, got, expected, mistake, what="changed"):
         if type(got) is not dict or set(got) != set(expected):
             found = sorted(got, key=repr) if type(got) is dict else type(got).__name__
             raise CheckFailed(f"`{name}` should still have the keys {sorted(expected, key=repr)}; "
-                              f"after the call it has {found}.\nLikely mistake: {ref.MISTAKES[mistake]}",
+                              f"after the call it has {found}.\nLikely mistake: {ref.MISTAKES.hint(mistake)}",
                               mistake)
         for key in expected:
             _expect_unchanged(f"{name}[{key!r}]", got[key], expected[key], mistake, what)
@@ -226,17 +228,16 @@ def _expect_unchanged(name, got, expected, mistake, what="changed"):
         change = f"it had shape {expected.shape} and now has shape {got.shape}"
     else:
         change = f"it was an array of shape {expected.shape} and is now {type(got).__name__}"
-    raise CheckFailed(f"`{name}` was {what} by the call: {change}.\nLikely mistake: {ref.MISTAKES[mistake]}",
-                      mistake)
+    raise CheckFailed(f"`{name}` was {what} by the call: {change}.\n"
+                      f"Likely mistake: {ref.MISTAKES.hint(mistake)}", mistake)
 
 
-def _expect_running(got, case, expected, found):
+def _expect_running(memo, got, case, expected):
     """The running statistics: layer l as expected, every other layer untouched."""
     l = case.layer
     for name, key in (("running_mean", "running_mean"), ("running_var", "running_var")):
         running = expect_dict(f"self.{name}", got[key], [l])
-        mistakes = _mistakes(found, key)
-        expect_array(f"self.{name}[{l}]", running[l], expected[key], mistakes=mistakes)
+        expect_array(f"self.{name}[{l}]", running[l], expected[key], mistakes=_mistakes(memo, case, "train", key))
         others = {k: v for k, v in getattr(case, key).items() if k != l}
         _expect_unchanged(f"self.{name}", {k: v for k, v in running.items() if k != l}, others,
                           "other_layer_updated")
@@ -262,9 +263,7 @@ TRAIN_CASES = (  # layer_dims, layer, m, momentum, epsilon
        contract=('This is keras.layers.BatchNormalization(momentum=self.momentum, epsilon=self.epsilon) '
                 "applied to Z.T, with training=True for 'train' and training=False for 'test'."))
 def train_mode_matches_keras(student, ctx):
-    rng = ctx.rng("cases")
-    for spec in TRAIN_CASES:
-        case = make_case(rng, *spec)
+    for case in drawn(ctx.rng("cases"), TRAIN_CASES):
         fixed_case(describe(case, "train"), functools.partial(_train_case, student, ctx.memo, case))
 
 
@@ -272,9 +271,9 @@ def _train_case(student, memo, case):
     got = call(student, case, "train")
     gamma, beta, mean, var = case.state()
     keras = ref.keras_batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, True)
-    found = _wrong_answers(memo, case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
-    expect_array("the output of batch_normalize", got["out"], keras["out"], mistakes=_mistakes(found, "out"))
-    _expect_running(got, case, keras, found)
+    expect_array("the output of batch_normalize", got["out"], keras["out"],
+                 mistakes=_mistakes(memo, case, "train", "out"))
+    _expect_running(memo, got, case, keras)
     _expect_untouched(got, case)
 
 
@@ -292,9 +291,7 @@ TEST_CASES = (
        contract=("'test': normalise with self.running_mean[l] and self.running_var[l] instead of the batch"
                 ' statistics, then scale and shift the same way; change nothing'))
 def test_mode_matches_keras(student, ctx):
-    rng = ctx.rng("cases")
-    for spec in TEST_CASES:
-        case = make_case(rng, *spec)
+    for case in drawn(ctx.rng("cases"), TEST_CASES):
         fixed_case(describe(case, "test"), functools.partial(_test_case, student, ctx.memo, case))
 
 
@@ -302,8 +299,8 @@ def _test_case(student, memo, case):
     got = call(student, case, "test")
     gamma, beta, mean, var = case.state()
     keras = ref.keras_batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, False)
-    found = _wrong_answers(memo, case, "test", ref.TEST_OUT_MISTAKES)
-    expect_array("the output of batch_normalize", got["out"], keras["out"], mistakes=_mistakes(found, "out"))
+    expect_array("the output of batch_normalize", got["out"], keras["out"],
+                 mistakes=_mistakes(memo, case, "test", "out"))
     trained = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
     for key in ("running_mean", "running_var"):
         running = got[key]
@@ -312,13 +309,16 @@ def _test_case(student, memo, case):
             if now.shape == mean.shape and np.allclose(now, trained[key], rtol=RTOL, atol=ATOL) \
                     and not np.array_equal(now, getattr(case, key)[case.layer]):
                 raise CheckFailed(f"`self.{key}[{case.layer}]` was updated in 'test' mode, as in 'train' "
-                                  f"mode.\nLikely mistake: {ref.MISTAKES['test_updates_running_stats']}",
+                                  f"mode.\nLikely mistake: {ref.MISTAKES.hint('test_updates_running_stats')}",
                                   "test_updates_running_stats")
         _expect_unchanged(f"self.{key}", running, getattr(case, key), "test_changes_running_stats")
     _expect_untouched(got, case)
 
 
 # -- 3. the cache the kit's backward pass reads ----------------------------------------------------------
+
+CACHE_CASE = ((3, 4, 4, 4, 1), 2, 5, 0.8, 0.1)  # layer_dims, layer, m, momentum, epsilon
+
 
 @check("part6", "cache_for_backward",
        "In 'train' mode, self.cache gets Z_norm{l} (n_l, m), mu{l} (n_l, 1) and var{l} (n_l, 1) "
@@ -327,7 +327,7 @@ def _test_case(student, memo, case):
                 ' 1) for backward_propagation, keeping every entry already in self.cache.'))
 def cache_for_backward(student, ctx):
     rng = ctx.rng("cases")
-    case = make_case(rng, (3, 4, 4, 4, 1), 2, 5, 0.8, 0.1)
+    case = make_case(rng, *CACHE_CASE)
     m = case.Z.shape[1]
     earlier = {"A0": np.round(rng.normal(size=(3, m)), 2), "Z_norm1": np.round(rng.normal(size=(4, m)), 2),
                "mu1": np.round(rng.normal(size=(4, 1)), 2), "var1": np.round(rng.uniform(0.5, 2, (4, 1)), 2),
@@ -345,26 +345,20 @@ def _cache_case(student, memo, case, earlier):
     lost = [k for k in earlier if k not in cache]
     if lost:
         raise CheckFailed(f"`self.cache` lost the entries {', '.join(lost)} that were in it before the call."
-                          f"\nLikely mistake: {ref.MISTAKES['cache_replaced']}", "cache_replaced")
+                          f"\nLikely mistake: {ref.MISTAKES.hint('cache_replaced')}", "cache_replaced")
     for key, value in earlier.items():
         _expect_unchanged(f"self.cache[{key!r}]", cache[key], value, "cache_entry_overwritten", "overwritten")
     missing = [k for k in (f"Z_norm{l}", f"mu{l}", f"var{l}") if k not in cache]
     if missing:
         raise CheckFailed(f"`self.cache` has no {', '.join(repr(k) for k in missing)} after "
                           f"batch_normalize(Z, {l}, 'train'); it has {', '.join(repr(k) for k in cache)}."
-                          f"\nLikely mistake: {ref.MISTAKES['cache_entries_missing']}", "cache_entries_missing")
+                          f"\nLikely mistake: {ref.MISTAKES.hint('cache_entries_missing')}",
+                          "cache_entries_missing")
     gamma, beta, mean, var = case.state()
     expected = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
-    found = _wrong_answers(memo, case, "train", ("unbiased_variance", "missing_epsilon", "epsilon_outside_sqrt",
-                                           "missing_sqrt", "wrong_axis"))
-    extra = {"cached_output": {"Z_norm": expected["out"]},
-             "cached_std": {"var": np.sqrt(expected["var"])},
-             "cached_var_plus_epsilon": {"var": expected["var"] + case.epsilon}}
-    found = {**extra, **found}
-    expect_array(f"self.cache['Z_norm{l}']", cache[f"Z_norm{l}"], expected["Z_norm"],
-                 mistakes=_mistakes(found, "Z_norm"))
-    expect_array(f"self.cache['mu{l}']", cache[f"mu{l}"], expected["mu"], mistakes=_mistakes(found, "mu"))
-    expect_array(f"self.cache['var{l}']", cache[f"var{l}"], expected["var"], mistakes=_mistakes(found, "var"))
+    for key in ("Z_norm", "mu", "var"):
+        expect_array(f"self.cache['{key}{l}']", cache[f"{key}{l}"], expected[key],
+                     mistakes=_mistakes(memo, case, "train", key))
 
 
 # -- 4. pass-through ------------------------------------------------------------------------------------
@@ -421,8 +415,8 @@ def _pass_case(student, case, mode, mistake):
     except CheckFailed as failure:
         if failure.mistake not in (M.WRONG_VALUES, M.NOT_FINITE):
             raise
-        raise CheckFailed(f"{failure.feedback} It should be Z itself.\nLikely mistake: {ref.MISTAKES[mistake]}",
-                          mistake) from None
+        raise CheckFailed(f"{failure.feedback} It should be Z itself.\n"
+                          f"Likely mistake: {ref.MISTAKES.hint(mistake)}", mistake) from None
     for key in ("running_mean", "running_var"):
         _expect_unchanged(f"self.{key}", got[key], getattr(case, key), mistake)
     _expect_untouched(got, case)
@@ -488,8 +482,7 @@ def _finite_output(got, case):
 
 def _name_by_mirror(memo, case, mode, out, text):
     """Raise CheckFailed with `text`, naming a known mistake if the output matches one."""
-    found = _wrong_answers(memo, case, mode, ref.OUT_MISTAKES)
-    for mistake in _mistakes(found, "out"):
+    for mistake in _mistakes(memo, case, mode, "out"):
         if mistake.value.shape == out.shape and np.allclose(out, mistake.value, rtol=1e-6, atol=1e-9):
             raise CheckFailed(f"{text}\nLikely mistake: {mistake.hint}", mistake.name)
     raise CheckFailed(text, M.WRONG_VALUES)
@@ -602,23 +595,22 @@ def _constant(student, memo, case):
         if mistake is None:
             raise CheckFailed(text, M.NOT_FINITE)
         raise CheckFailed(f"{text[:-1]} (feature {index[0]} is constant over the batch).\n"
-                          f"Likely mistake: {ref.MISTAKES[mistake]}", mistake)
+                          f"Likely mistake: {ref.MISTAKES.hint(mistake)}", mistake)
     gamma, beta, mean, var = case.state()
     expected = ref.batchnorm(memo, case.Z, gamma, beta, mean, var, case.momentum, case.epsilon, "train")
-    found = _wrong_answers(memo, case, "train", ref.OUT_MISTAKES + ref.RUNNING_MISTAKES)
     scale = float(np.max(1 + np.abs(gamma) + np.abs(beta)))
     expect_array("the output of batch_normalize", out, expected["out"], atol=1e-9 * scale,
-                 mistakes=_mistakes(found, "out"))
+                 mistakes=_mistakes(memo, case, "train", "out"))
     for key in ("running_mean", "running_var"):
         running = expect_dict(f"self.{key}", got[key], [case.layer])
         try:
             expect_array(f"self.{key}[{case.layer}]", running[case.layer], expected[key],
-                         mistakes=_mistakes(found, key))
+                         mistakes=_mistakes(memo, case, "train", key))
         except CheckFailed as failure:
             if failure.mistake == M.NOT_FINITE and key == "running_var" and case.Z.shape[1] == 1:
                 # One example: m - 1 = 0 in an unbiased variance.
-                raise CheckFailed(f"{failure.feedback}\nLikely mistake: {ref.MISTAKES['running_var_unbiased']}",
-                                  "running_var_unbiased") from None
+                raise CheckFailed(f"{failure.feedback}\nLikely mistake: "
+                                  f"{ref.MISTAKES.hint('running_var_unbiased')}", "running_var_unbiased") from None
             raise
 
 
@@ -664,29 +656,34 @@ def network(student, case, X, Y, mode):
     return result
 
 
+def _network_key_error_mistake(error, L):
+    """The mistake a KeyError during the network's forward and backward pass shows, or None."""
+    if not error.is_a("KeyError"):
+        return None
+    key = error.message.strip().strip("'\"")
+    if re.fullmatch(r"(Z_norm|mu|var)\d+", key):
+        return "cache_entries_missing"
+    if re.fullmatch(r"[AZ]\d+", key):
+        return "cache_replaced"
+    if key in ("gamma0", "beta0", "0"):
+        return "layer_off_by_one"
+    if key in (f"gamma{L}", f"beta{L}", str(L)):
+        return "last_layer_normalised"
+    return None
+
+
 def _network_case(student, memo, case, X, Y):
     layer_dims, activation, epsilon, parameters = case.layer_dims, case.activation, case.epsilon, case.parameters
     try:
         got = network(student, case, X, Y, "train")
     except StudentError as error:
-        key = error.message.strip().strip("'\"")
-        L = len(layer_dims) - 1
-        mistake = None
-        if error.is_a("KeyError"):
-            if re.fullmatch(r"(Z_norm|mu|var)\d+", key):
-                mistake = "cache_entries_missing"
-            elif re.fullmatch(r"[AZ]\d+", key):
-                mistake = "cache_replaced"
-            elif key in ("gamma0", "beta0", "0"):
-                mistake = "layer_off_by_one"
-            elif key in (f"gamma{L}", f"beta{L}", str(L)):
-                mistake = "last_layer_normalised"
+        mistake = _network_key_error_mistake(error, case.num_layers)
         if mistake is None:
             raise
         raise CheckFailed(f"Your code raised KeyError: {error.message} during the network's forward and "
-                          f"backward pass.\nLikely mistake: {ref.MISTAKES[mistake]}", mistake) from None
-    AL, stats = ref.network_forward(layer_dims, activation, parameters, X, epsilon)
-    expect_array("the network's output AL", got["AL"], AL)
+                          f"backward pass.\nLikely mistake: {ref.MISTAKES.hint(mistake)}", mistake) from None
+    expect_array("the network's output AL", got["AL"],
+                 ref.network_output(memo, layer_dims, activation, parameters, X, epsilon))
     gradients = expect_dict("the gradients", got["gradients"])
     expected = ref.finite_differences(memo, layer_dims, activation, parameters, X, Y, epsilon)
     for key, value in expected.items():
@@ -696,7 +693,7 @@ def _network_case(student, memo, case, X, Y):
             expect_array(key, gradients[key], value, rtol=FD_RTOL, atol=FD_ATOL)
         except CheckFailed as failure:
             raise CheckFailed(f"{failure.feedback} (expected: central finite differences of the cost)\n"
-                              f"Likely mistake: {ref.MISTAKES['cache_inconsistent']}",
+                              f"Likely mistake: {ref.MISTAKES.hint('cache_inconsistent')}",
                               "cache_inconsistent") from None
 
 
