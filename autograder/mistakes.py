@@ -2,10 +2,11 @@
 
 A failed check names the mistake it recognised (a short id, stored in
 OUT/state/<id>.json and counted in report.html). The ids that any part can
-produce are the named constants below; the ids of a part's known mistakes
-are the keys of its references module's MISTAKES table, whose values are
-the hint a student reads. This module and those tables are the one
-catalogue; `describe` gives the class report one line for any of them.
+produce are the named constants below; a part's known mistakes are the
+entries of its references module's MISTAKES table (a `Mistakes` of `Mistake`
+records: the hint a student reads, a one-line summary, and the small function
+that replays the mistake where it can be replayed). This module and those
+tables are the one catalogue; `describe` gives the class report one line for any of them.
 tests/test_checks.py shows that every id the corpora produce is described
 here or in a references module. A check that timed out, crashed, did not
 run or met a grader error carries no mistake: that is its status
@@ -47,17 +48,11 @@ GENERIC = {
     RAISED: "the stub raised an exception",
 }
 
-# -- named by one part's checks directly (not replayed from a references MISTAKES table) ----------
-SPECIFIC = {
-}
-
 def describe(mistake, known=None):
     """One line for the class report: the generic text, or a part's mistake's summary (known: {id:
     Mistake or hint} from the parts' MISTAKES tables), else the id itself."""
     if mistake in GENERIC:
         return GENERIC[mistake]
-    if mistake in SPECIFIC:
-        return SPECIFIC[mistake]
     entry = (known or {}).get(mistake)
     if isinstance(entry, Mistake):
         return entry.line
@@ -107,10 +102,12 @@ class Mistakes(Mapping):
 
     @classmethod
     def of(cls, table):
-        """A Mistakes table from a references module's MISTAKES: already one, or {id: hint}."""
-        if isinstance(table, Mistakes):
-            return table
-        return cls(*(Mistake(key, hint) for key, hint in dict(table or {}).items()))
+        """A references module's MISTAKES, or an empty table for a part that declares none."""
+        if table is None:
+            return cls()
+        if not isinstance(table, Mistakes):
+            raise TypeError(f"MISTAKES must be a Mistakes table, not {type(table).__name__}")
+        return table
 
     def __getitem__(self, key):
         return self._entries[key]

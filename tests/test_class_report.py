@@ -10,7 +10,7 @@ from autograder import config
 from autograder.checks import load_parts
 from test_pages import HOSTILE, make_record
 
-KNOWN = {key: entry for part in load_parts() for key, entry in part.mistakes.items()}
+KNOWN = {part.id: part.mistakes for part in load_parts()}
 
 
 def write_batch(out, batch, timings):

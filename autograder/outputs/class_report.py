@@ -144,14 +144,18 @@ def _mistakes(mistakes, records, known):
 
 
 def _mistake_table(counts, known):
-    """Rows of (mistake, what it is, times, where) for {(mistake, "part.check"): count}; "" when empty."""
+    """Rows of (mistake, what it is, times, where) for {(mistake, "part.check"): count}; "" when empty.
+
+    known: {part id: that part's Mistakes table}. Two parts may use one id for their own mistake
+    (a squared norm, an input modified in place): each part's row is described by its own table."""
     by_mistake = Counter()
-    for (mistake, _), count in counts.items():
-        by_mistake[mistake] += count
-    described = {**known, **{status.value: text for status, text in FOR_THE_TA.items()}}
-    rows = [[escape(m), escape(M.describe(m, described)), str(total),
-             escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common() if mm == m))]
-            for m, total in by_mistake.most_common(TOP)]
+    for (mistake, key), count in counts.items():
+        by_mistake[(key.partition(".")[0], mistake)] += count
+    statuses = {status.value: text for status, text in FOR_THE_TA.items()}
+    rows = [[escape(m), escape(M.describe(m, {**known.get(part, {}), **statuses})), str(total),
+             escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common()
+                              if mm == m and key.partition(".")[0] == part))]
+            for (part, m), total in by_mistake.most_common(TOP)]
     return _table(["mistake", "what it is", "times", "in checks (times)"], rows, numeric=(2,)) if rows else ""
 
 

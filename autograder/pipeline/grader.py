@@ -76,8 +76,8 @@ class Grader:
 
     @property
     def mistakes(self):
-        """{mistake id: Mistake} of every part's MISTAKES table."""
-        return {key: entry for part in self.parts for key, entry in part.mistakes.items()}
+        """{part id: its Mistakes table}: two parts may give one id to mistakes of their own."""
+        return {part.id: part.mistakes for part in self.parts}
 
     def stub(self, part):
         """The stub part `part` grades."""
