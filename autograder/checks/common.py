@@ -260,7 +260,7 @@ def worst_entry(got, expected, ok, atol):
 def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
     """Compare an array the student returned with the reference, in the fixed order.
 
-    `mistakes` is a sequence of Mistake records tried when the values differ.
+    `mistakes` is a sequence of Candidate records tried when the values differ.
     """
     expect_array_form(name, got, expected.shape, expected=expected)
     close = within(got, expected, rtol, atol)
@@ -279,8 +279,9 @@ def expect_array(name, got, expected, rtol=RTOL, atol=ATOL, mistakes=()):
 # -- known mistakes ----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Mistake:
-    """A wrong answer a known mistake would give, to name it in feedback."""
+class Candidate:
+    """A wrong answer a known mistake (a part's MISTAKES entry) gives on this input, to name it in
+    feedback when the student's answer is that one."""
 
     name: str    # short id, counted in the class report
     hint: str    # one sentence for the student

@@ -38,7 +38,7 @@ from autograder.outcomes import Chart, chart_number
 from autograder.references import part6_batchnorm as ref
 from autograder.sandbox.workers import StudentError
 from autograder.checks import CheckFailed, Equivalence, check
-from autograder.checks.common import (ATOL, FD_RTOL, RTOL, Mistake, expect_array, expect_dict, fixed_case,
+from autograder.checks.common import (ATOL, FD_RTOL, RTOL, Candidate, expect_array, expect_dict, fixed_case,
                                       run_property, subject)
 
 FD_ATOL = 1e-8  # finite differences' rounding (~1e-10) and the ~0 true gradient of biases before batch norm
@@ -192,14 +192,14 @@ def _wrong_answers(memo, case, mode):
 
 
 def _mistakes(memo, case, mode, key):
-    """The Mistake records of the known mistakes that change `key` from the truth on this call, in
+    """The Candidate records of the known mistakes that change `key` from the truth on this call, in
     order: a mistake can explain a wrong value only if it changes that value (a wrong running update
     leaves the output right, a wrong scale and shift the running statistics). Lazy: they are
     computed only when a comparison fails and asks for them."""
     truth = ref.batchnorm(memo, case.Z, *case.state(), case.momentum, case.epsilon, mode)[key]
     for mistake, answer in _wrong_answers(memo, case, mode):
         if answer is not None and key in answer and not _same(answer[key], truth):
-            yield Mistake(mistake, ref.MISTAKES.hint(mistake), answer[key])
+            yield Candidate(mistake, ref.MISTAKES.hint(mistake), answer[key])
 
 
 def _same(value, truth):
