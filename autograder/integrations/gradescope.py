@@ -1,15 +1,15 @@
 """Gradescope: build dist/autograder.zip, and grade inside Gradescope's container.
 
-`python -m autograder.integrations.gradescope build dist/autograder.zip` (what `make gradescope`
-runs) packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
+`python -m autograder gradescope build dist/autograder.zip` (what `make gradescope` runs)
+packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
 requirements.txt (the pins) and the student wheel of `make wheel` (the
 autograder package with grading.toml and the released notebook inside), the
 very file students install. Never solutions/ or tests/: the wheel is built
 from the package alone, and the zip is checked for solution cells, solution
 notebooks and test files before it is kept.
 
-`python -m autograder.integrations.gradescope run [--root /autograder]` (what run_autograder
-runs) grades the one notebook or .py in <root>/submission with a Grader, through
+`python -m autograder gradescope run [--root /autograder]` (what run_autograder runs)
+grades the one notebook or .py in <root>/submission with a Grader, through
 `make grade`'s own batch (pipeline/batch.py), and writes <root>/results/results.json in
 Gradescope's format: one test per check, numbered "<part>.<check>".
 """
@@ -180,30 +180,36 @@ def _write(path, results):
     path.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.gradescope", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="write the autograder zip")
-    build_parser.add_argument("zip", type=Path, nargs="?", default=config.REPO / "dist" / "autograder.zip")
-    run_parser = commands.add_parser("run", help="grade a submission inside Gradescope")
-    run_parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        try:
-            names = build(args.zip)
-        except wheel.BUILD_ERRORS as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
-              "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
-        return 0
+# -- the `gradescope` verb -------------------------------------------------------------------
+
+def add_parser(commands):
+    sub = commands.add_parser("gradescope", help="build the Gradescope autograder zip, or grade inside Gradescope",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build_parser = actions.add_parser("build", help="write the autograder zip (make gradescope)")
+    build_parser.add_argument("zip", type=Path, nargs="?", default=config.REPO / "dist" / "autograder.zip",
+                              help="where the zip goes (default: %(default)s)")
+    build_parser.set_defaults(run=build_command)
+    run_parser = actions.add_parser("run", help="grade the submission inside Gradescope (run_autograder)")
+    run_parser.add_argument("--root", type=Path, default=Path("/autograder"),
+                            help="Gradescope's folder, holding submission/ and results/ (default: %(default)s)")
+    run_parser.set_defaults(run=run_command)
+
+
+def build_command(args):
+    try:
+        names = build(args.zip)
+    except wheel.BUILD_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
+          "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
+    return 0
+
+
+def run_command(args):
     try:
         return run(args.root)
     except config.ConfigError as error:  # a broken grading.toml in the zip: one line for the instructor
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,6 +12,7 @@ an announcement to the class; the rest is for the course staff.
 before grading, so after fixing a check or changing the seed the diff is
 `python -m autograder diff OUT.previous OUT`.
 """
+import argparse
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -289,8 +290,6 @@ def _others(comparison):
 # -- command ------------------------------------------------------------------------------------
 
 def add_parser(commands):
-    import argparse
-
     sub = commands.add_parser("diff", help="what changed between two grading runs", description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("old", type=Path, metavar="OLD_OUT", help="the earlier run's --out folder")
