@@ -9,9 +9,10 @@ from the package alone, and the zip is checked for solution cells, solution
 notebooks and test files before it is kept.
 
 `python -m autograder gradescope run [--root /autograder]` (what run_autograder runs)
-grades the one notebook or .py in <root>/submission with a Grader, through
-`make grade`'s own batch (pipeline/batch.py), and writes <root>/results/results.json in
-Gradescope's format: one test per check, numbered "<part>.<check>".
+grades the one notebook or .py in <root>/submission with a Grader, in this process, as
+the batch grades each submission (prepare, grade, score: no pool for one submission), and
+writes <root>/results/results.json in Gradescope's format: one test per check, numbered
+"<part>.<check>".
 """
 import argparse
 import json
@@ -63,36 +64,44 @@ def run(root, grader=None):
     """Grade <root>/submission into <root>/results/results.json with `grader` (default: the kit's
     grading.toml); returns the exit code."""
     from autograder.outputs.report import summary_table  # noqa: PLC0415 - the grading path only
-    from autograder.pipeline.batch import grade_batch
     from autograder.pipeline.grader import Grader
 
     root = Path(root)
     results_path = root / "results" / "results.json"
     own = grader is None
+    # Not warm: one submission needs one worker (two after a crash), each started when needed.
     grader = Grader.load(warm=False) if own else grader
     try:
         found = find_submission(root / "submission", grader.settings.notebook)
         if found is None:
             _write(results_path, no_submission(grader.settings))
             return 0
-        with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as out:
-            # What `make grade` does, in one grading process: Gradescope gives one submission.
-            try:
-                records, grading = grade_batch([found], out, grader, jobs=1)
-            except Exception as error:  # noqa: BLE001 - any failure of the grader is the instructor's to see
-                # No results.json: Gradescope then flags the run as an autograder failure, which an
-                # instructor sees, instead of a silent 0 the student would have to query.
-                print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
-                return 1
-            print(summary_table(records, grading))  # stdout is for instructors only (stdout_visibility)
-        if len(records) != 1:
-            print(f"gradlab: grading failed ({len(records)} results for one submission)", file=sys.stderr)
+        try:
+            record = grade_file(found, grader)
+        except Exception as error:  # noqa: BLE001 - any failure of the grader is the instructor's to see
+            # No results.json: Gradescope then flags the run as an autograder failure, which an
+            # instructor sees, instead of a silent 0 the student would have to query.
+            print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
             return 1
-        _write(results_path, to_results(records[0], grader.checks, found.relative_to(root / "submission")))
+        print(summary_table([record], grader.settings))  # stdout is for instructors only (stdout_visibility)
+        _write(results_path, to_results(record, grader.checks, found.relative_to(root / "submission")))
         return 0
     finally:
         if own:
             grader.close()
+
+
+def grade_file(path, grader):
+    """The results record of the submission at `path`: what the batch does for each of its
+    submissions (pipeline/batch.py: prepare, grade, score), here in this process."""
+    from autograder.pipeline.batch import scored  # noqa: PLC0415 - the grading path only
+    from autograder.pipeline.load import Submission
+    from autograder.pipeline.prepare import prepare
+
+    prepared = prepare(Submission(path.stem, path), grader)
+    graded = None if prepared.problems else grader.grade(prepared.statements)
+    record, *_ = scored(prepared, graded, grader)
+    return record
 
 
 def find_submission(folder, notebook_name):
