@@ -19,11 +19,6 @@ from autograder import config
 from autograder.outputs.report import score_text, spreadsheet_cell, write_atomic
 
 
-def parts_of(grading):
-    """The part ids, in grading.toml's order (the order of grades.csv's columns)."""
-    return list(grading.parts)
-
-
 def part_of(cell_name, part_ids):
     """The part a test cell belongs to, or None: `test_part2` and `test_part2_extra` are part2's."""
     for pid in part_ids:
@@ -123,7 +118,7 @@ def main(args):
         course_id = args.course or course_id
         if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
             raise ValueError(f"no gradebook at {db_url[len('sqlite:///'):]} (run `make release` first)")
-        part_ids = parts_of(grading)
+        part_ids = list(grading.parts)  # grading.toml's order, grades.csv's columns
         rows = gradebook_rows(db_url, course_id, args.assignment or grading.assignment, part_ids)
     except (config.ConfigError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -134,7 +134,7 @@ def to_results(record, checks=(), filename="your submission"):
                 "number": f"{number}.{position}",
                 "score": check["score"],
                 "max_score": check["max_score"],
-                "status": "passed" if _status(check) == "passed" else "failed",
+                "status": "passed" if check["passed"] else "failed",  # true exactly when its status is passed
                 "output": f"{info.summary}\n\n{check['feedback']}" if info else check["feedback"],
                 "visibility": HIDDEN_VISIBILITY if info and info.hidden else "visible",
             })
@@ -148,11 +148,6 @@ def to_results(record, checks=(), filename="your submission"):
         "tests": tests,
         "extra_data": {"seed": record.get("seed"), "grader_version": record.get("grader_version")},
     }
-
-
-def _status(check):
-    """A results record's check status (records before format 2 carry only "passed")."""
-    return check.get("status") or ("passed" if check["passed"] else "failed")
 
 
 def no_submission(grading):
