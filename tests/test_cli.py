@@ -1,4 +1,5 @@
-"""The command TAs run: its contract, its outputs, resuming, and determinism."""
+"""The command line: its tree of verbs; and the verb TAs run, grade: its contract, its outputs,
+resuming, and determinism."""
 import csv
 import json
 import os
