@@ -9,15 +9,13 @@ file or an e-mail. Every text that comes from a submission or a record goes in t
 
 Filled by the feedback page (outputs/pages.py), the class report (outputs/class_report.py,
 with the similarity report's section from tools/similarity/page.py), the regrade page
-(tools/diff.py) and the mutation report (tools/mutants/report.py). The feedback and
-regrade pages are audited with axe-core at WCAG 2.1 AA, on a phone and a desktop
-(tests/test_accessibility.py), and must never scroll sideways on a phone: wide content
-scrolls inside its own box (`scrolling`), which the keyboard can reach.
+(tools/diff.py) and the mutation report (tools/mutants/report.py). Every one is audited
+with axe-core at WCAG 2.1 AA, on a phone and a desktop (tests/test_accessibility.py), and
+none may scroll sideways on a phone: wide content scrolls inside its own box (`scrolling`),
+which the keyboard can reach.
 """
 import html
 from urllib.parse import quote
-
-MONOSPACE = "ui-monospace,SFMono-Regular,Menlo,Consolas,monospace"
 
 STYLE = """
 :root{--ink:#1b1f24;--muted:#57606a;--line:#d8dee4;--pass:#1a7f37;--fail:#cf222e;--skip:#9a6700;--code:#f6f8fa}
@@ -33,7 +31,7 @@ td,th{border-bottom:1px solid var(--line);padding:.3rem .6rem;vertical-align:top
 th{font-size:.85rem;color:var(--muted);font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .scroll{overflow-x:auto}.muted{color:var(--muted)}
 .pass{color:var(--pass)}.fail{color:var(--fail)}.skip{color:var(--skip)}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem;font-family:MONOSPACE}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.code{white-space:pre;overflow-wrap:normal;overflow-x:auto;background:var(--code);border:1px solid var(--line);
 border-radius:.4rem;padding:.4rem .6rem;margin:.3rem 0}
 figure{margin:.8rem 0}img{max-width:100%;height:auto;display:block}
@@ -66,7 +64,7 @@ overflow:auto}
  border-bottom:1px solid var(--line);padding:.45rem 0}
  .checks td{border:0;padding:.1rem 0;min-width:0;overflow-wrap:anywhere}.checks td:nth-child(4){grid-column:1/-1}
 }
-""".replace("MONOSPACE", MONOSPACE)
+"""
 
 
 def escape(value):
