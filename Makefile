@@ -115,7 +115,7 @@ feedback: $(VENV)/.installed
 
 # Per-part grades from the gradebook (nbgrader's own `nbgrader export` is per assignment).
 export: $(VENV)/.installed
-	@$(PY) -m autograder.integrations.export --course-dir $(COURSE) --out $(EXPORT)
+	@$(PY) -m autograder export --course-dir $(COURSE) --out $(EXPORT)
 
 clean:
 	@rm -rf grades dist bench/out
@@ -130,7 +130,7 @@ bench: $(VENV)/.installed
 # Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
 gradescope: $(VENV)/.installed
-	@$(PY) -m autograder.integrations.gradescope build dist/autograder.zip
+	@$(PY) -m autograder gradescope build dist/autograder.zip
 
 # Mutation analysis of the checks: grades generated one-change mutants of the reference into
 # $(MUTANTS_OUT)/report.html and results.json; fails when a part's kill rate is below
@@ -145,4 +145,4 @@ mutants: $(VENV)/.installed
 # "Student environment"). `make gradescope` packs the same wheel.
 .PHONY: wheel
 wheel: $(VENV)/.installed
-	@$(PY) -m autograder.integrations.wheel dist
+	@$(PY) -m autograder wheel dist

@@ -1,89 +1,43 @@
-"""Command line: `python -m autograder grade PATH... --out DIR [--jobs N] [--seed N] [--force]`."""
+"""Command line: `python -m autograder VERB ...`, one tree for every verb.
+
+Each verb is declared by the module that owns its job, in one way: a function
+`add_parser(commands)` adds the verb to `commands` (argparse's subparsers), with a
+one-line `help=` for the list below, and sets `run=` to the function that does the
+work: `run(args) -> exit code`, 0 when done, 1 when a gate or a check failed, 2 when
+the grader cannot work (bad arguments, a broken grading.toml, a missing file), each
+error said in one line. A verb added later is one more module in VERBS; nothing else
+here knows any verb.
+
+Verb modules import what is heavy (TensorFlow, the checks, nbgrader) inside their
+`run`, so that building this tree, and `--help`, stays fast.
+"""
 import argparse
-import os
-import sys
-from pathlib import Path
 
 from autograder import __version__, config
+from autograder.integrations import export, gradescope, lms, wheel
+from autograder.tools import diff, grade_command
+from autograder.tools.mutants import cli as mutants
 
-DESCRIPTION = """Grade Lab 4.3 submissions.
+# The modules that declare a verb, in the order `--help` lists them.
+VERBS = (grade_command, lms, diff, mutants, gradescope, export, wheel, config)
 
-PATH is a notebook (.ipynb), a Python file (.py), a folder of them, or an
-nbgrader `submitted/` tree (<student>/<assignment>/<notebook>.ipynb). The
-submission id is the nbgrader student id, else the file's stem.
+DESCRIPTION = """The Lab 4.3 autograder, one verb per job.
 
-Writes DIR/grades.csv, DIR/results/<id>.json, DIR/feedback/<id>.html,
-DIR/report.html, DIR/timings.json and DIR/similarity.json (pairs of
-submissions whose code a TA may want to compare; --no-similarity skips
-it). A second run reuses the results of submissions whose file, grader
-and seed are unchanged (--force regrades).
-Exit code 0 when every submission got a result (failed submissions
-included); 2 when the grader itself cannot work (bad arguments, a broken
-grading.toml, a missing release notebook)."""
+`python -m autograder VERB --help` tells what a verb does, its options and its
+exit codes: 0 done; 1 a gate or a check failed (mutants); 2 the grader cannot
+work (bad arguments, a broken grading.toml, a missing file), said in one line."""
 
 
 def parser():
     main = argparse.ArgumentParser(prog="python -m autograder", description=DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--version", action="version", version=f"gradlab autograder {__version__}")
-    commands = main.add_subparsers(dest="command", required=True)
-    grade = commands.add_parser("grade", help="grade submissions", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    grade.add_argument("paths", nargs="+", metavar="PATH", help="submissions to grade")
-    grade.add_argument("--out", required=True, type=Path, metavar="DIR", help="where results go")
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                       help="grading processes in parallel (default: the number of cores, %(default)s)")
-    grade.add_argument("--seed", type=int, default=None, metavar="N",
-                       help="grading seed (default: the seed in grading.toml)")
-    grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
-    grade.add_argument("--no-similarity", action="store_true",
-                       help="do not compare the submissions' code (no similarity.json, no Pairs to review)")
-    grade.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
-                       help="grading settings (default: %(default)s)")
-    grade.add_argument("--keep-previous", action="store_true",
-                       help="first copy DIR to DIR.previous, for `diff DIR.previous DIR` after a regrade")
-    from autograder.tools import diff
-    from autograder.integrations import lms  # the TA's other commands: each module adds its own subcommand
-    from autograder.tools.mutants import cli as mutants
-
-    lms.add_parser(commands)
-    diff.add_parser(commands)
-    mutants.add_parser(commands)
+    commands = main.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb in VERBS:
+        verb.add_parser(commands)
     return main
-
-
-def similarity_step(skip):
-    """The similarity report's step after grading (tools/similarity), or the one that says it was skipped."""
-    from autograder.tools import similarity  # noqa: PLC0415 - scipy loads only when a class is graded
-
-    return similarity.skipped_step if skip else similarity.class_step
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if args.command != "grade":
-        return args.run(args)
-    if args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    from autograder.pipeline.batch import grade_batch  # after argument parsing, so --help stays fast
-    from autograder.pipeline.grader import Grader
-    from autograder.pipeline.pool import GradingFailed
-
-    try:
-        # Loading the Grader validates grading.toml: a broken one is one line, and nothing is copied.
-        with Grader.load(args.config, seed=args.seed, warm=False) as grader:
-            if args.keep_previous:
-                from autograder.tools.diff import keep_previous
-
-                print(keep_previous(args.out), file=sys.stderr)
-            records, grading = grade_batch(args.paths, args.out, grader, jobs=args.jobs, force=args.force,
-                                           class_steps=(similarity_step(args.no_similarity),))
-    except (config.ConfigError, FileNotFoundError, ValueError, GradingFailed) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    from autograder.outputs.report import summary_table
-
-    print(summary_table(records, grading))
-    print(f"\nResults in {args.out}/ (grades.csv, results/, feedback/)")
-    return 0
+    return args.run(args)

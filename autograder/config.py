@@ -3,7 +3,7 @@
 Each key of grading.toml is a field of the record that holds it (`Grading`, `Limits`, `Part`,
 `Similarity`, `Mutants`): the field's annotation is its type, and `setting`, `section` or `names`
 declare its default (or that it is required), range or choices, unit and help. The loader, the
-records' defaults and the reference (`reference()`, `python -m autograder.config`) all read these
+records' defaults and the reference (`reference()`, `python -m autograder config`) all read these
 declarations, so adding a key, or a section, is one declaration here.
 
 The file holds points and settings, never logic. A mistake in it is a `ConfigError` of one line
@@ -219,7 +219,7 @@ SCHEMA = tuple(_tables(Grading, "", "The settings of one lab: what is graded, fo
 def reference():
     """Every key of grading.toml with its type, allowed values, default and help, as Markdown."""
     lines = ["# grading.toml reference", "",
-             "Every key `grading.toml` may hold (`python -m autograder.config` prints this page). "
+             "Every key `grading.toml` may hold (`python -m autograder config` prints this page). "
              "A key left out has its default; an unknown key is an error.", ""]
     for table in SCHEMA:
         if not table.keys:
@@ -460,5 +460,14 @@ def _match_registry(grading, registry, source):
                                    f"needs its points ({points})")
 
 
-if __name__ == "__main__":
+# -- the `config` verb ------------------------------------------------------------------------
+
+def add_parser(commands):
+    sub = commands.add_parser("config", help="list every key grading.toml may hold, with its type, allowed "
+                              "values, default and help", description=reference.__doc__)
+    sub.set_defaults(run=print_reference)
+
+
+def print_reference(args):
     print(reference())
+    return 0

@@ -47,5 +47,5 @@ rm -rf "$ROOT/kit"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --target "$ROOT/kit" \
     "$SOURCE"/gradlab-*-py3-none-any.whl
 "$PYTHON" -c 'import sys; print(sys.executable)' > "$SOURCE/.python"
-cd "$ROOT" && PYTHONPATH="$ROOT/kit" "$PYTHON" -c 'import autograder.integrations.gradescope' \
+cd "$ROOT" && PYTHONPATH="$ROOT/kit" "$PYTHON" -m autograder gradescope run --help >/dev/null \
     && echo "setup.sh: ready, grading with $(cat "$SOURCE/.python")"

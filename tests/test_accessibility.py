@@ -3,7 +3,7 @@
 axe-core is pinned in package.json / package-lock.json (`npm ci`, done by `make test` and .ci/run).
 The pages are what `make grade` and `diff` really write for a small class: full marks, a failing
 submission with plots and printed output, a file that could not be graded, the class report and
-a regrade page.
+a regrade page; and the report `make mutants` writes, for generated mutants classified by hand.
 """
 import os
 import subprocess
@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder import config
+from autograder.checks import all_checks
+from autograder.outputs.report import write_atomic
+from autograder.tools.mutants import generate, pipeline, report
+
 from harness import CORPORA, REFERENCE, corpus_source
 from test_browser import CHROMIUM, PHONE
 from test_browser import browser as chromium  # noqa: F401 - a fixture
@@ -19,7 +24,8 @@ from test_browser import browser as chromium  # noqa: F401 - a fixture
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DESKTOP = {"width": 1280, "height": 900}
-PAGES = ["feedback/alice.html", "feedback/bob.html", "feedback/carol.html", "report.html", "regrade.html"]
+PAGES = ["feedback/alice.html", "feedback/bob.html", "feedback/carol.html", "report.html", "regrade.html",
+         "mutants/report.html"]
 # A stub that prints a lot: the feedback page's "printed" box then scrolls on its own.
 NOISY = '''
 
@@ -61,7 +67,29 @@ def out(tmp_path_factory):
     (folder / "bob.py").write_text(corpus_source(REFERENCE, mutants / "part2_missing_1_over_m.py") + NOISY)
     grade("grade", folder, "--out", base / "out", "--jobs", "1", "--keep-previous")
     grade("diff", base / "out.previous", base / "out")
+    write_atomic(base / "out" / "mutants" / "report.html", report.html(mutation_results()))
     return base / "out"
+
+
+def mutation_results():
+    """What `make mutants` finds for a few generated mutants, classified by hand in turn as killed,
+    survived (with the input it differs on), likely equivalent and leaked: no grading."""
+    grading = config.load()
+    mutants = pipeline.sample(generate.generate(REFERENCE.read_text()), 4, grading.seed)
+    first_check = {}
+    for check in all_checks():
+        first_check.setdefault(check.part, check.name)
+    other = {part: next(f"{p}.{name}" for p, name in first_check.items() if p != part) for part in first_check}
+    evidence = {"survived": {"input": "X of shape (3, 5), seed 1", "call": "call_method('backward_propagation')",
+                             "expected": "{'dW1': array([[0.25, -0.5]])}", "got": "{'dW1': array([[0.5, -1.0]])}"},
+                "equivalent": {"tried": 12}}
+    records = {}
+    for index, mutant in enumerate(mutants):
+        status = ("killed", "survived", "equivalent", "leaked")[index % 4]
+        records[mutant.id] = {"status": status, "crashed": False, "evidence": evidence.get(status),
+                              "killed_by": [first_check[mutant.part]] if status in ("killed", "leaked") else [],
+                              "leaked_to": [other[mutant.part]] if status == "leaked" else []}
+    return report.results(mutants, records, grading, generate.fingerprint(mutants), "test")
 
 
 @pytest.fixture(scope="module")

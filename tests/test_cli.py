@@ -1,15 +1,28 @@
-"""The command TAs run: its contract, its outputs, resuming, and determinism."""
+"""The command line: its tree of verbs; and the verb TAs run, grade: its contract, its outputs,
+resuming, and determinism."""
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
+from autograder import cli
+
 from harness import REFERENCE
 
 PY = sys.executable
+# Each verb, the module that declares it, and arguments it accepts (nothing runs: they are only parsed).
+OWNERS = {"grade": "autograder.tools.grade_command", "lms": "autograder.integrations.lms",
+          "diff": "autograder.tools.diff", "mutants": "autograder.tools.mutants.cli",
+          "gradescope": "autograder.integrations.gradescope", "export": "autograder.integrations.export",
+          "wheel": "autograder.integrations.wheel", "config": "autograder.config"}
+VERBS = list(OWNERS)
+EXAMPLES = {"grade": ["subs", "--out", "out"], "lms": ["out", "--to", "canvas", "--roster", "r.csv", "--out", "i.csv"],
+            "diff": ["old", "new"], "mutants": ["--out", "out"], "gradescope": ["run"], "export": [],
+            "wheel": [], "config": []}
 BROKEN_CLIP = "\n\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n    return gradients, {}\n"
 
 
@@ -34,6 +47,25 @@ def graded(submissions, tmp_path_factory):
     result = run_cli("grade", submissions, "--out", out, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     return out, result
+
+
+def test_help_lists_every_verb_with_a_one_line_help():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    listed = re.findall(r"^    ([a-z]+)\b(.*)\n(?: {8,}(.*)\n)?", result.stdout, re.MULTILINE)
+    assert [verb for verb, *_ in listed] == VERBS
+    assert all((same_line + next_line).strip() for _, same_line, next_line in listed)
+
+
+def test_each_verb_runs_the_function_its_own_module_declares():
+    for verb, argv in EXAMPLES.items():
+        args = cli.parser().parse_args([verb, *argv])
+        assert args.run.__module__ == OWNERS[verb], verb
+
+
+def test_an_unknown_verb_is_a_usage_error_with_exit_code_2():
+    result = run_cli("regrade")
+    assert result.returncode == 2 and "invalid choice: 'regrade'" in result.stderr
 
 
 def test_help_documents_every_option():

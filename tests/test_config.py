@@ -220,8 +220,8 @@ def test_the_reference_lists_every_key_with_its_type_allowed_values_default_and_
             assert (f"## `[{table.name}]`" if table.name else "## Top level") in text
 
 
-def test_python_m_autograder_config_prints_the_reference():
-    done = subprocess.run([sys.executable, "-m", "autograder.config"], capture_output=True, text=True, check=True)
+def test_the_config_verb_prints_the_reference():
+    done = subprocess.run([sys.executable, "-m", "autograder", "config"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == config.reference().strip()
 
 
@@ -242,7 +242,7 @@ def broken(tmp_path):
     ["autograder", "mutants", "--out", "{out}", "--config", "{toml}"],
     ["autograder", "lms", "{out}", "--to", "canvas", "--roster", "{out}/roster.csv", "--out", "{out}/lms.csv",
      "--config", "{toml}"],
-    ["autograder.integrations.export", "--config", "{toml}"],
+    ["autograder", "export", "--config", "{toml}"],
 ], ids=["grade", "grade --keep-previous", "mutants", "lms", "export"])
 def test_a_command_given_a_broken_grading_toml_prints_its_one_line_and_exits_2(tmp_path, broken, command):
     out = tmp_path / "out"

@@ -78,6 +78,27 @@ def test_no_notebook_in_the_submission_scores_zero_and_says_what_to_upload(tmp_p
     assert "lab4_3.ipynb" in results["output"]
 
 
+def test_gradescope_grades_the_submission_in_this_process_with_the_grader_it_is_given(harness, tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "lab4_3.py").write_text(REFERENCE.read_text() + BUGGY_CLIP)
+    assert gradescope.run(tmp_path, harness.grader) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    lost = {t["name"].split(" — ")[0] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert lost == {harness.grading.parts["part5"].title}
+    assert results["output"].startswith("Graded lab4_3.py: ")
+    assert results["extra_data"]["seed"] == harness.grading.seed
+
+
+def test_a_file_that_cannot_be_read_gets_zero_points_and_says_why(harness, tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "lab4_3.ipynb").write_text("{not json")
+    assert gradescope.run(tmp_path, harness.grader) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"]
+    assert all(t["score"] == 0 and t["status"] == "failed" for t in results["tests"])
+    assert "The file is not valid JSON" in results["output"]
+
+
 def test_the_released_notebook_name_wins_over_other_files(tmp_path):
     for name in ("scratch.py", "zz/lab4_3.ipynb", "other.ipynb"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

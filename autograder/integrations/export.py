@@ -1,4 +1,4 @@
-"""Per-part grades from the nbgrader gradebook: `python -m autograder.integrations.export`.
+"""Per-part grades from the nbgrader gradebook: `python -m autograder export` (`make export`).
 
 nbgrader's own `nbgrader export` gives one score per assignment. This writes
 what `make grade` writes in grades.csv, from the gradebook instead: one row
@@ -10,7 +10,6 @@ The gradebook and course id are found the way nbgrader finds them: from the
 course directory's nbgrader_config.py (here: $GRADLAB_GRADEBOOK and
 $GRADLAB_COURSE_ID), unless --db / --course say otherwise.
 """
-import argparse
 import csv
 import io
 import sys
@@ -18,11 +17,6 @@ from pathlib import Path
 
 from autograder import config
 from autograder.outputs.report import score_text, spreadsheet_cell, write_atomic
-
-
-def parts_of(grading):
-    """The part ids, in grading.toml's order (the order of grades.csv's columns)."""
-    return list(grading.parts)
 
 
 def part_of(cell_name, part_ids):
@@ -100,23 +94,22 @@ def nbgrader_settings(course_dir):
     return coursedir.db_url, coursedir.course_id
 
 
-def parser():
-    main = argparse.ArgumentParser(
-        prog="python -m autograder.integrations.export",
+def add_parser(commands):
+    sub = commands.add_parser(
+        "export", help="per-part grades from the nbgrader gradebook (make export)",
         description="Write per-part grades (student, one column per part, total) from the nbgrader gradebook.")
-    main.add_argument("--course-dir", type=Path, default=Path("."), metavar="DIR",
-                      help="the nbgrader course directory, whose nbgrader_config.py is read (default: .)")
-    main.add_argument("--db", metavar="URL_OR_PATH", help="the gradebook (default: nbgrader's setting)")
-    main.add_argument("--course", metavar="ID", help="the course id (default: nbgrader's setting)")
-    main.add_argument("--assignment", metavar="ID", help="default: the assignment in grading.toml")
-    main.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
-                      help="grading settings, for the parts (default: %(default)s)")
-    main.add_argument("--out", type=Path, metavar="CSV", help="where to write the CSV (default: standard output)")
-    return main
+    sub.add_argument("--course-dir", type=Path, default=Path("."), metavar="DIR",
+                     help="the nbgrader course directory, whose nbgrader_config.py is read (default: .)")
+    sub.add_argument("--db", metavar="URL_OR_PATH", help="the gradebook (default: nbgrader's setting)")
+    sub.add_argument("--course", metavar="ID", help="the course id (default: nbgrader's setting)")
+    sub.add_argument("--assignment", metavar="ID", help="default: the assignment in grading.toml")
+    sub.add_argument("--config", type=Path, default=config.DEFAULT_PATH, metavar="TOML",
+                     help="grading settings, for the parts (default: %(default)s)")
+    sub.add_argument("--out", type=Path, metavar="CSV", help="where to write the CSV (default: standard output)")
+    sub.set_defaults(run=main)
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def main(args):
     try:
         grading = config.load(args.config)
         db_url, course_id = nbgrader_settings(args.course_dir)
@@ -125,7 +118,7 @@ def main(argv=None):
         course_id = args.course or course_id
         if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).exists():
             raise ValueError(f"no gradebook at {db_url[len('sqlite:///'):]} (run `make release` first)")
-        part_ids = parts_of(grading)
+        part_ids = list(grading.parts)  # grading.toml's order, grades.csv's columns
         rows = gradebook_rows(db_url, course_id, args.assignment or grading.assignment, part_ids)
     except (config.ConfigError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -138,7 +131,3 @@ def main(argv=None):
     print(table(rows, part_ids))
     print(f"\n{len(rows)} students written to {args.out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

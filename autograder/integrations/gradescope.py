@@ -1,17 +1,18 @@
 """Gradescope: build dist/autograder.zip, and grade inside Gradescope's container.
 
-`python -m autograder.integrations.gradescope build dist/autograder.zip` (what `make gradescope`
-runs) packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
+`python -m autograder gradescope build dist/autograder.zip` (what `make gradescope` runs)
+packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
 requirements.txt (the pins) and the student wheel of `make wheel` (the
 autograder package with grading.toml and the released notebook inside), the
 very file students install. Never solutions/ or tests/: the wheel is built
 from the package alone, and the zip is checked for solution cells, solution
 notebooks and test files before it is kept.
 
-`python -m autograder.integrations.gradescope run [--root /autograder]` (what run_autograder
-runs) grades the one notebook or .py in <root>/submission with a Grader, through
-`make grade`'s own batch (pipeline/batch.py), and writes <root>/results/results.json in
-Gradescope's format: one test per check, numbered "<part>.<check>".
+`python -m autograder gradescope run [--root /autograder]` (what run_autograder runs)
+grades the one notebook or .py in <root>/submission with a Grader, in this process, as
+the batch grades each submission (prepare, grade, score: no pool for one submission), and
+writes <root>/results/results.json in Gradescope's format: one test per check, numbered
+"<part>.<check>".
 """
 import argparse
 import json
@@ -63,36 +64,44 @@ def run(root, grader=None):
     """Grade <root>/submission into <root>/results/results.json with `grader` (default: the kit's
     grading.toml); returns the exit code."""
     from autograder.outputs.report import summary_table  # noqa: PLC0415 - the grading path only
-    from autograder.pipeline.batch import grade_batch
     from autograder.pipeline.grader import Grader
 
     root = Path(root)
     results_path = root / "results" / "results.json"
     own = grader is None
+    # Not warm: one submission needs one worker (two after a crash), each started when needed.
     grader = Grader.load(warm=False) if own else grader
     try:
         found = find_submission(root / "submission", grader.settings.notebook)
         if found is None:
             _write(results_path, no_submission(grader.settings))
             return 0
-        with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as out:
-            # What `make grade` does, in one grading process: Gradescope gives one submission.
-            try:
-                records, grading = grade_batch([found], out, grader, jobs=1)
-            except Exception as error:  # noqa: BLE001 - any failure of the grader is the instructor's to see
-                # No results.json: Gradescope then flags the run as an autograder failure, which an
-                # instructor sees, instead of a silent 0 the student would have to query.
-                print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
-                return 1
-            print(summary_table(records, grading))  # stdout is for instructors only (stdout_visibility)
-        if len(records) != 1:
-            print(f"gradlab: grading failed ({len(records)} results for one submission)", file=sys.stderr)
+        try:
+            record = grade_file(found, grader)
+        except Exception as error:  # noqa: BLE001 - any failure of the grader is the instructor's to see
+            # No results.json: Gradescope then flags the run as an autograder failure, which an
+            # instructor sees, instead of a silent 0 the student would have to query.
+            print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
             return 1
-        _write(results_path, to_results(records[0], grader.checks, found.relative_to(root / "submission")))
+        print(summary_table([record], grader.settings))  # stdout is for instructors only (stdout_visibility)
+        _write(results_path, to_results(record, grader.checks, found.relative_to(root / "submission")))
         return 0
     finally:
         if own:
             grader.close()
+
+
+def grade_file(path, grader):
+    """The results record of the submission at `path`: what the batch does for each of its
+    submissions (pipeline/batch.py: prepare, grade, score), here in this process."""
+    from autograder.pipeline.batch import scored  # noqa: PLC0415 - the grading path only
+    from autograder.pipeline.load import Submission
+    from autograder.pipeline.prepare import prepare
+
+    prepared = prepare(Submission(path.stem, path), grader)
+    graded = None if prepared.problems else grader.grade(prepared.statements)
+    record, *_ = scored(prepared, graded, grader)
+    return record
 
 
 def find_submission(folder, notebook_name):
@@ -125,7 +134,7 @@ def to_results(record, checks=(), filename="your submission"):
                 "number": f"{number}.{position}",
                 "score": check["score"],
                 "max_score": check["max_score"],
-                "status": "passed" if _status(check) == "passed" else "failed",
+                "status": "passed" if check["passed"] else "failed",  # true exactly when its status is passed
                 "output": f"{info.summary}\n\n{check['feedback']}" if info else check["feedback"],
                 "visibility": HIDDEN_VISIBILITY if info and info.hidden else "visible",
             })
@@ -139,11 +148,6 @@ def to_results(record, checks=(), filename="your submission"):
         "tests": tests,
         "extra_data": {"seed": record.get("seed"), "grader_version": record.get("grader_version")},
     }
-
-
-def _status(check):
-    """A results record's check status (records before format 2 carry only "passed")."""
-    return check.get("status") or ("passed" if check["passed"] else "failed")
 
 
 def no_submission(grading):
@@ -180,30 +184,36 @@ def _write(path, results):
     path.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.gradescope", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="write the autograder zip")
-    build_parser.add_argument("zip", type=Path, nargs="?", default=config.REPO / "dist" / "autograder.zip")
-    run_parser = commands.add_parser("run", help="grade a submission inside Gradescope")
-    run_parser.add_argument("--root", type=Path, default=Path("/autograder"))
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        try:
-            names = build(args.zip)
-        except wheel.BUILD_ERRORS as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
-              "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
-        return 0
+# -- the `gradescope` verb -------------------------------------------------------------------
+
+def add_parser(commands):
+    sub = commands.add_parser("gradescope", help="build the Gradescope autograder zip, or grade inside Gradescope",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build_parser = actions.add_parser("build", help="write the autograder zip (make gradescope)")
+    build_parser.add_argument("zip", type=Path, nargs="?", default=config.REPO / "dist" / "autograder.zip",
+                              help="where the zip goes (default: %(default)s)")
+    build_parser.set_defaults(run=build_command)
+    run_parser = actions.add_parser("run", help="grade the submission inside Gradescope (run_autograder)")
+    run_parser.add_argument("--root", type=Path, default=Path("/autograder"),
+                            help="Gradescope's folder, holding submission/ and results/ (default: %(default)s)")
+    run_parser.set_defaults(run=run_command)
+
+
+def build_command(args):
+    try:
+        names = build(args.zip)
+    except wheel.BUILD_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "
+          "Gradescope programming assignment (base image: Ubuntu 22.04 or newer).")
+    return 0
+
+
+def run_command(args):
     try:
         return run(args.root)
     except config.ConfigError as error:  # a broken grading.toml in the zip: one line for the instructor
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

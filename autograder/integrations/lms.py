@@ -32,6 +32,7 @@ Moodle's exports have none and its importer removes one. The problems file,
 read by people in spreadsheets, always has one. Commas, quotes and line
 breaks in names go through the csv module's quoting, both ways.
 """
+import argparse
 import csv
 import io
 import re
@@ -398,8 +399,6 @@ def summary(problems, written, students, note):
 # -- command ------------------------------------------------------------------------------
 
 def add_parser(commands):
-    import argparse
-
     sub = commands.add_parser("lms", help="write a Canvas or Moodle gradebook import file",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="what `grade --out` wrote")

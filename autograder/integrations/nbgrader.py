@@ -164,17 +164,6 @@ def course_directory(step):
     return getattr(_converter(step), "coursedir", None) or CourseDirectory(config=step.config)
 
 
-def course_files(course, config, db_url):
-    """The course's own files, which no student code may see (the sandbox adds the kit's own)."""
-    hidden = [course.root]
-    if db_url.startswith("sqlite:///"):
-        hidden.append(db_url[len("sqlite:///"):])
-    exchange = config.get("Exchange", {}).get("root")
-    if isinstance(exchange, str):
-        hidden.append(exchange)
-    return [os.path.abspath(p) for p in hidden]
-
-
 class ConfinedExecute(RestartingExecute):
     """Executes the notebook for its outputs only, in a kernel confined like a worker; off by default.
 

@@ -1,4 +1,4 @@
-"""`make wheel`: the student distribution, dist/gradlab-<version>-py3-none-any.whl.
+"""`make wheel` (`python -m autograder wheel`): the student distribution, dist/gradlab-<version>-py3-none-any.whl.
 
 The `autograder` package (the checks stay open book) with grading.toml and the
 released notebook packed as package data (autograder/data/), and the
@@ -81,11 +81,15 @@ def leaks(archive):
     return problems
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.wheel", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dist", type=Path, nargs="?", default=config.REPO / "dist")
-    args = parser.parse_args(argv)
+def add_parser(commands):
+    sub = commands.add_parser("wheel", help="build the students' wheel of the kit (make wheel)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub.add_argument("dist", type=Path, nargs="?", default=config.REPO / "dist", metavar="DIST",
+                     help="the folder the wheel goes into (default: %(default)s)")
+    sub.set_defaults(run=main)
+
+
+def main(args):
     try:
         path = build(args.dist)
     except BUILD_ERRORS as error:
@@ -94,7 +98,3 @@ def main(argv=None):
     print(f"Wrote {path}. Students install it with the pinned requirements as constraints: "
           f"pip install {path.name} -c requirements.txt (README, Student environment).")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

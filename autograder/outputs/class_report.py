@@ -9,37 +9,24 @@ attention, and a link to every student's feedback page.
 import json
 import statistics
 from collections import Counter
-from html import escape
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import quote
 
 from autograder import mistakes as M
 from autograder.outcomes import FOR_THE_TA, PARTIAL_SANDBOX, Status
 from autograder.outputs import report
-from autograder.outputs.pages import check_status, data_table
+from autograder.outputs import html
+from autograder.outputs.html import data_table, escape, feedback_link
+from autograder.outputs.pages import check_status
 
 TOP = 15          # rows in the "most frequent" tables
 SLOWEST = 10
 # Mistake ids that name no specific pattern (autograder/mistakes.py): counted apart from the named ones.
 GENERIC_MISTAKES = set(M.GENERIC)
 
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:72rem;
-padding:1rem;color:#1b1f24;line-height:1.4}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.8rem}
-table{border-collapse:collapse;margin:.4rem 0}td,th{border-bottom:1px solid #d8dee4;padding:.3rem .6rem;
-text-align:left;vertical-align:top}th{font-size:.85rem;color:#57606a}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.grid{display:flex;flex-wrap:wrap;gap:1rem}.grid figure{margin:0;flex:1 1 22rem;max-width:30rem}
-img{max-width:100%;height:auto;display:block}figcaption{font-size:.85rem;color:#57606a}
-.scroll{overflow-x:auto}.muted{color:#57606a}
-details{font-size:.85rem}summary{cursor:pointer;color:#57606a}
-:focus-visible{outline:2px solid #0969da;outline-offset:2px}
-"""
-
-
 class ReportSection(NamedTuple):
-    """A section another step adds to the report: its HTML and the CSS it needs."""
+    """A section another step adds to the report: its HTML and the few CSS rules of its own it needs
+    beyond the pages' shared stylesheet (outputs/html.py)."""
     html: str
     style: str = ""
 
@@ -53,14 +40,13 @@ def write(out, records, safe_ids, grading, sections=(), known=None):
     out = Path(out)
     states = [_read_json(out / "state" / f"{sid}.json") for sid in safe_ids]
     timings = _read_json(out / "timings.json")
-    html = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings, sections, known)
-    report.write_atomic(out / "report.html", html)
+    text = page(records, safe_ids, grading, [s.get("mistakes", {}) for s in states], timings, sections, known)
+    report.write_atomic(out / "report.html", text)
 
 
 def page(records, safe_ids, grading, mistakes, timings, sections=(), known=None):
     """The report's HTML; mistakes: per record {"part.check": mistake id}; timings: {id: seconds};
     sections: ReportSection items added after the class's mistakes; known: as in write()."""
-    style = STYLE + "".join(section.style for section in sections)
     parts = [
         f"<h1>Lab 4.3: class report</h1><p>{len(records)} submission{'s' * (len(records) != 1)}, "
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
@@ -73,10 +59,8 @@ def page(records, safe_ids, grading, mistakes, timings, sections=(), known=None)
         _slowest(records, safe_ids, timings),
         _all_submissions(records, safe_ids, grading, timings),
     ]
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Lab 4.3 class report</title><style>{style}</style></head>\n<body><main>\n"
-            + "\n".join(parts) + "\n</main></body></html>\n")
+    return html.page("Lab 4.3 class report", "\n".join(parts), "".join(section.style for section in sections),
+                     wide=True)
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -98,7 +82,7 @@ def _distributions(records, grading):
                        f'src="{histogram(scores, points, title)}"><figcaption>{escape(title)}: '
                        f"mean {statistics.fmean(scores):.2f}, median {statistics.median(scores):g}"
                        f"</figcaption>{_counts(scores)}</figure>")
-    table = _table(["part", "points", "mean", "median", "min", "max", "full marks"], rows, numeric=range(1, 7))
+    table = html.table(["part", "points", "mean", "median", "min", "max", "full marks"], rows, numeric=range(1, 7))
     return f'<h2 id="distributions">Score distribution per part</h2>{table}<div class="grid">{"".join(figures)}</div>'
 
 
@@ -119,7 +103,7 @@ def _failed_checks(records, grading):
                     counter[(pid, check["name"])] += 1
     rows = [[escape(titles.get(pid, pid)), escape(name), str(count), str(skipped[(pid, name)])]
             for (pid, name), count in failed.most_common(TOP)]
-    body = (_table(["part", "check", "failed", "also not run"], rows, numeric=(2, 3)) if rows
+    body = (html.table(["part", "check", "failed", "also not run"], rows, numeric=(2, 3)) if rows
             else '<p class="muted">No check failed.</p>')
     return ('<h2 id="failed">Most frequently failed checks</h2>'
             '<p class="muted">Failed: the check ran and the answer was wrong. Not run: skipped because the stub '
@@ -156,7 +140,7 @@ def _mistake_table(counts, known):
              escape(", ".join(f"{key} ({c})" for (mm, key), c in counts.most_common()
                               if mm == m and key.partition(".")[0] == part))]
             for (part, m), total in by_mistake.most_common(TOP)]
-    return _table(["mistake", "what it is", "times", "in checks (times)"], rows, numeric=(2,)) if rows else ""
+    return html.table(["mistake", "what it is", "times", "in checks (times)"], rows, numeric=(2,)) if rows else ""
 
 
 def _statuses(records):
@@ -174,7 +158,7 @@ def _slowest(records, safe_ids, timings):
              if isinstance(timings.get(r["submission"]), (int, float))]
     known.sort(key=lambda item: (-item[0], item[1]["submission"]))
     rows = [[_link(r, sid), f"{seconds:.1f}"] for seconds, r, sid in known[:SLOWEST]]
-    body = (_table(["submission", "seconds"], rows, numeric=(1,)) if rows
+    body = (html.table(["submission", "seconds"], rows, numeric=(1,)) if rows
             else '<p class="muted">No timings recorded.</p>')
     return '<h2 id="slowest">Slowest submissions</h2>' + body
 
@@ -205,40 +189,27 @@ def _attention(records, safe_ids):
         reasons += [f"{FOR_THE_TA[status]}: {key}" for key, status in _statuses([rec]) if status in FOR_THE_TA]
         if reasons:
             rows.append([_link(rec, sid), "<br>".join(escape(r) for r in reasons)])
-    body = (_table(["submission", "why"], rows) if rows
+    body = (html.table(["submission", "why"], rows) if rows
             else '<p class="muted">Nothing: every file was read, no check timed out or crashed, '
                  "and the grader had no errors.</p>")
     return '<h2 id="attention">Needs a TA\'s attention</h2>' + body
 
 
 def _all_submissions(records, safe_ids, grading, timings):
-    header = ["submission", *(escape(pid) for pid in grading.parts), "total", "seconds"]
+    header = ["submission", *grading.parts, "total", "seconds"]
     rows = []
     for rec, sid in sorted(zip(records, safe_ids), key=lambda item: item[0]["submission"]):
         seconds = timings.get(rec["submission"])
         rows.append([_link(rec, sid), *(_n(_score(rec, pid)) for pid in grading.parts), _n(rec["score"]),
                      f"{seconds:.1f}" if isinstance(seconds, (int, float)) else ""])
-    table = _table(header, rows, numeric=range(1, len(header)))
+    table = html.table(header, rows, numeric=range(1, len(header)))
     return f'<h2 id="submissions">All submissions</h2>{table}'
 
 
 # -- helpers ------------------------------------------------------------------------------
 
-def _table(header, rows, numeric=(), label=""):
-    """An HTML table that scrolls sideways on its own on a narrow screen; cells are already-escaped HTML.
-
-    The scrolling box is focusable and named, so a keyboard can scroll it too (WCAG 2.1.1)."""
-    numeric = set(numeric)
-    label = label or "Table of " + ", ".join(header)
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{cell}</td>'
-                                    for i, cell in enumerate(row)) + "</tr>" for row in rows)
-    return (f'<div class="scroll" tabindex="0" role="region" aria-label="{label}"><table><thead><tr>{head}</tr>'
-            f"</thead><tbody>{body}</tbody></table></div>")
-
-
 def _link(record, safe_id):
-    return f'<a href="feedback/{quote(safe_id)}.html">{escape(str(record["submission"]))}</a>'
+    return feedback_link(safe_id, record["submission"])
 
 
 def _score(record, pid):

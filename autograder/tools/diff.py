@@ -12,15 +12,16 @@ an announcement to the class; the rest is for the course staff.
 before grading, so after fixing a check or changing the seed the diff is
 `python -m autograder diff OUT.previous OUT`.
 """
+import argparse
 import shutil
 import sys
 from dataclasses import dataclass, field
-from html import escape
 from os.path import relpath
 from pathlib import Path
-from urllib.parse import quote
 
-from autograder.outputs.pages import STATUS_TEXT, STYLE, check_status
+from autograder.outputs import html
+from autograder.outputs.html import escape, feedback_link
+from autograder.outputs.pages import STATUS_TEXT, check_status, checks_table
 from autograder.outputs.report import read_records, write_atomic
 
 DESCRIPTION = __doc__.split("\n\n", 1)[1]
@@ -186,7 +187,7 @@ def page(comparison, page_path, new_out, message=""):
     feedback = relpath(Path(new_out) / "feedback", Path(page_path).parent)
     total = len(comparison.changed) + comparison.unchanged
     body = [
-        "<main><h1>Lab 4.3 regrade: what changed</h1>",
+        "<h1>Lab 4.3 regrade: what changed</h1>",
         f"<p>Old run: seed {escape(comparison.old_info['seed'])}, grader {escape(comparison.old_info['version'])}. "
         f"New run: seed {escape(comparison.new_info['seed'])}, grader {escape(comparison.new_info['version'])}. "
         f"{len(comparison.changed)} of {total} submissions changed score.</p>",
@@ -195,12 +196,8 @@ def page(comparison, page_path, new_out, message=""):
         "".join(_student_section(s, feedback) for s in comparison.changed)
         or "<p>No student's score changed.</p>",
         _others(comparison),
-        "</main>",
     ]
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Lab 4.3 regrade</title><style>{STYLE}</style></head>\n<body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return html.page("Lab 4.3 regrade", "\n".join(body))
 
 
 def _announcement(comparison, message):
@@ -208,11 +205,10 @@ def _announcement(comparison, message):
         f"<tr><td>{escape(title)}</td><td><strong>{escape(name)}</strong></td>"
         f"<td class=\"points\">{_worth(changes)}</td><td>{escape(_effect(changes))}</td></tr>"
         for (pid, title, name), changes in by_check(comparison).items())
-    table = ('<table class="checks"><thead><tr><th>part</th><th>check</th><th>worth</th>'
-             "<th>whose score changed</th></tr>"
-             f"</thead><tbody>{rows}</tbody></table>" if rows else "<p>No check's score changed.</p>")
+    table = (checks_table(("part", "check", "worth", "whose score changed"), rows) if rows
+             else "<p>No check's score changed.</p>")
     note = f"<p>{escape(message)}</p>" if message else ""
-    return (f'<section id="announcement"><h2>For the announcement</h2>{note}'
+    return (f'<section class="card" id="announcement"><h2>For the announcement</h2>{note}'
             f"<p>The checks whose results changed for at least one student, and by how much. "
             f"Everyone's feedback page shows the new result.</p>{table}</section>")
 
@@ -227,16 +223,13 @@ def _worth(changes):
 
 
 def _student_section(student, feedback):
-    link = f'{feedback}/{quote(student.file)}.html'
     rows = "".join(_check_row(check) for check in student.checks)
     parts = ", ".join(f"{escape(title)}: {_n(before)} → {_n(after)}"
                       for title, before, after in student.parts.values() if abs(before - after) > EPSILON)
-    return (f'<section><h3><a href="{escape(link)}">{escape(student.submission)}</a>: '
+    return (f'<section class="card"><h3>{feedback_link(student.file, student.submission, feedback)}: '
             f"{_n(student.old_score)} → {_n(student.new_score)} of {_n(student.max_score)}</h3>"
             f"<p>{parts or 'Part scores unchanged.'}</p>"
-            '<table class="checks"><thead><tr><th>result</th><th>check</th><th>points</th>'
-            "<th>feedback before and now</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table></section>")
+            f'{checks_table(("result", "check", "points", "feedback before and now"), rows)}</section>')
 
 
 def _check_row(check):
@@ -246,8 +239,8 @@ def _check_row(check):
             f'<span class="what">was {_status(check.old)}</span></td>'
             f'<td><strong>{escape(check.name)}</strong><span class="what">{escape(check.part_title)}</span></td>'
             f'<td class="points">{_points_html(check.new)}<span class="what">was {_points_html(check.old)}</span></td>'
-            f'<td><span class="what">Before:</span><pre>{escape(str(check.old.get("feedback", "")))}</pre>'
-            f'<span class="what">Now:</span><pre>{escape(str(check.new.get("feedback", "")))}</pre></td></tr>')
+            f'<td><span class="what">Before:</span><pre>{escape(check.old.get("feedback", ""))}</pre>'
+            f'<span class="what">Now:</span><pre>{escape(check.new.get("feedback", ""))}</pre></td></tr>')
 
 
 def _status(check):
@@ -289,8 +282,6 @@ def _others(comparison):
 # -- command ------------------------------------------------------------------------------------
 
 def add_parser(commands):
-    import argparse
-
     sub = commands.add_parser("diff", help="what changed between two grading runs", description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     sub.add_argument("old", type=Path, metavar="OLD_OUT", help="the earlier run's --out folder")

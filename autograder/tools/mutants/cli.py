@@ -4,14 +4,11 @@ import sys
 from pathlib import Path
 
 from autograder import config
-from autograder.pipeline.grader import Grader
-from autograder.pipeline.pool import GradingFailed
-from autograder.tools.mutants import pipeline
 
 
 def add_parser(commands):
     """The `mutants` subcommand of `python -m autograder`."""
-    mutants = commands.add_parser("mutants", help="measure the checks on generated mutants of the reference",
+    mutants = commands.add_parser("mutants", help="measure the checks on generated mutants of the solution",
                                   description="Grade one-change mutants of the solution's stubs; write "
                                   "DIR/results.json and DIR/report.html. Exit code 1 when a part's kill rate "
                                   "is below grading.toml's [mutants.min_kill_rate] or a mutant leaks into "
@@ -35,6 +32,10 @@ def main(args):
     if args.jobs < 1 or (args.sample is not None and args.sample < 1):
         print("error: --jobs and --sample must be at least 1", file=sys.stderr)
         return 2
+    from autograder.pipeline.grader import Grader  # after argument parsing, so --help stays fast
+    from autograder.pipeline.pool import GradingFailed
+    from autograder.tools.mutants import pipeline
+
     try:
         with Grader.load(args.config, seed=args.seed, warm=False) as grader:
             results, failures, seconds = pipeline.run(args.out, grader, jobs=args.jobs, reference=args.reference,

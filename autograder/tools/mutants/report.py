@@ -6,11 +6,11 @@ results.json: {"seed", "grader_version", "mutant_set", "parts": {part: {"mutants
 "mutants", "detected", "equivalent"}}, "mutants": [{"id", "part", "stub", "operator", "line",
 "description", "diff", "status", "killed_by", "leaked_to", "crashed", "evidence"}]}.
 The kill rate is (killed + crashed + leaked) / (mutants - equivalent): what the grader caught,
-out of what it could catch. report.html is one offline page (inline CSS and SVG, no requests).
+out of what it could catch. report.html is one offline page (the pages' shell, outputs/html.py, and
+inline SVG; no requests).
 """
-import html as html_module
-
 from autograder.checks import all_checks
+from autograder.outputs.html import escape, page, scrolling, table
 from autograder.parts import BY_ID, PARTS
 from autograder.tools.mutants.generate import ANCHORS
 
@@ -96,49 +96,43 @@ def operator_counts(rows):
 
 # -- the page ------------------------------------------------------------------------------
 
-CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th:first-child,td:first-child,td.text{text-align:left}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}
-.fail{color:#b71c1c;font-weight:bold}.pass{color:#1b5e20;font-weight:bold}details{margin:.4em 0}
-.note{color:#555}"""
-
-
 def html(results):
-    e = html_escape
+    """report.html: the pages' shell (outputs/html.py) around the run's tables, plots and survivors."""
     parts = results["parts"]
-    verdict = all((p["min_kill_rate"] is None or p["kill_rate"] >= p["min_kill_rate"]) and not p["leaked"]
-                  for p in parts.values())
-    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Mutation analysis of the checks"
-           f"</title><style>{CSS}</style></head><body><h1>Mutation analysis of the checks</h1>",
-           f"<p>{sum(p['mutants'] for p in parts.values())} mutants of the reference, one change to one stub "
-           f"each, graded by the real grader (seed {results['seed']}, grader {e(results['grader_version'])}, "
-           f"mutant set {e(results['mutant_set'])}). Release gate: "
-           f"<span class='{'pass' if verdict else 'fail'}'>{'passed' if verdict else 'failed'}</span>.</p>",
-           "<h2>Per part</h2>", _part_table(parts), _plot(parts),
-           "<h2>Per check</h2><p class='note'>Kills: mutants that fail the check. Unique: mutants no other "
-           "check of the part kills. A check that kills nothing is useless against these mutants; one whose "
-           "kills another check also makes is redundant with it.</p>", _check_table(results["checks"]),
-           "<h2>Which checks kill which mutants</h2>", _matrices(results), "<h2>Per operator</h2>",
-           _operator_table(results["operators"]), _survivors(results), _equivalents(results),
-           "</body></html>"]
-    return "\n".join(out)
+    verdict = all(_gate_passed(p) for p in parts.values())
+    body = [
+        "<h1>Mutation analysis of the checks</h1>",
+        f"<p>{sum(p['mutants'] for p in parts.values())} mutants of the reference, one change to one stub "
+        f"each, graded by the real grader (seed {escape(results['seed'])}, grader "
+        f"{escape(results['grader_version'])}, mutant set {escape(results['mutant_set'])}). Release gate: "
+        f"{_verdict(verdict, 'passed' if verdict else 'failed')}.</p>",
+        "<h2>Per part</h2>", _part_table(parts), scrolling(_plot(parts), "Mutants per part by status"),
+        "<h2>Per check</h2><p class=\"muted\">Kills: mutants that fail the check. Unique: mutants no other "
+        "check of the part kills. A check that kills nothing is useless against these mutants; one whose "
+        "kills another check also makes is redundant with it.</p>", _check_table(results["checks"]),
+        "<h2>Which checks kill which mutants</h2>", _matrices(results), "<h2>Per operator</h2>",
+        _operator_table(results["operators"]), _survivors(results), _equivalents(results),
+    ]
+    return page("Mutation analysis of the checks", "\n".join(body), wide=True)
 
 
-def html_escape(value):
-    return html_module.escape(str(value), quote=True)
+def _gate_passed(counts):
+    return (counts["min_kill_rate"] is None or counts["kill_rate"] >= counts["min_kill_rate"]) and not counts["leaked"]
+
+
+def _verdict(ok, text):
+    """`text` in the colour of a pass or a failure, and bold: the words say it too."""
+    return f'<strong class="{"pass" if ok else "fail"}">{escape(text)}</strong>'
 
 
 def _part_table(parts):
-    rows = ["<table><tr><th>part</th><th>mutants</th>" + "".join(f"<th>{s}</th>" for s in STATUSES) +
-            "<th>kill rate</th><th>minimum</th></tr>"]
+    rows = []
     for part, p in parts.items():
         minimum = p["min_kill_rate"]
-        ok = (minimum is None or p["kill_rate"] >= minimum) and not p["leaked"]
-        rows.append(f"<tr><td>{part} ({BY_ID[part].stub})</td><td>{p['mutants']}</td>" +
-                    "".join(f"<td>{p[s]}</td>" for s in STATUSES) +
-                    f"<td class='{'pass' if ok else 'fail'}'>{p['kill_rate']:.1%}</td>"
-                    f"<td>{'' if minimum is None else f'{minimum:.0%}'}</td></tr>")
-    return "".join(rows) + "</table>"
+        rows.append([escape(f"{part} ({BY_ID[part].qualified})"), str(p["mutants"]), *(str(p[s]) for s in STATUSES),
+                     _verdict(_gate_passed(p), f"{p['kill_rate']:.1%}"),
+                     "" if minimum is None else f"{minimum:.0%}"])
+    return table(["part", "mutants", *STATUSES, "kill rate", "minimum"], rows, numeric=range(1, len(STATUSES) + 4))
 
 
 def _plot(parts):
@@ -149,12 +143,13 @@ def _plot(parts):
     shapes = []
     for row, (part, p) in enumerate(parts.items()):
         y, x = 10 + row * (bar + gap), left
-        shapes.append(f"<text x='{left - 6}' y='{y + bar * 0.7:.0f}' text-anchor='end' font-size='12'>{part}</text>")
+        shapes.append(f"<text x='{left - 6}' y='{y + bar * 0.7:.0f}' text-anchor='end' font-size='12'>"
+                      f"{escape(part)}</text>")
         for status in STATUSES:
             w = (width - left - 10) * p[status] / most
             if w:
                 shapes.append(f"<rect x='{x:.1f}' y='{y}' width='{w:.1f}' height='{bar}' fill='{COLOURS[status]}'>"
-                              f"<title>{part}: {p[status]} {status}</title></rect>")
+                              f"<title>{escape(part)}: {p[status]} {status}</title></rect>")
             x += w
     legend_y = height - 12
     for i, status in enumerate(STATUSES):
@@ -165,14 +160,13 @@ def _plot(parts):
 
 
 def _check_table(checks):
-    rows = ["<table><tr><th>check</th><th>kills</th><th>unique</th><th>note</th></tr>"]
+    rows = []
     for part, names in checks.items():
         for name, c in names.items():
             note = ("useless: kills no mutant" if not c["kills"] else
                     f"redundant with {', '.join(c['subsumed_by'])}" if c["subsumed_by"] else "")
-            rows.append(f"<tr><td>{part}.{name}</td><td>{c['kills']}</td><td>{c['unique']}</td>"
-                        f"<td class='text'>{html_escape(note)}</td></tr>")
-    return "".join(rows) + "</table>"
+            rows.append([escape(f"{part}.{name}"), str(c["kills"]), str(c["unique"]), escape(note)])
+    return table(["check", "kills", "unique", "note"], rows, numeric=(1, 2))
 
 
 def _matrices(results):
@@ -185,23 +179,29 @@ def _matrices(results):
         shapes = []
         for row, name in enumerate(names):
             y = 5 + row * cell * 3
-            shapes.append(f"<text x='{left - 6}' y='{y + cell * 2}' text-anchor='end' font-size='10'>{name}</text>")
+            shapes.append(f"<text x='{left - 6}' y='{y + cell * 2}' text-anchor='end' font-size='10'>"
+                          f"{escape(name)}</text>")
             for col, m in enumerate(own):
                 colour = "#1b5e20" if name in m["killed_by"] else COLOURS["survived"] if \
                     m["status"] == "survived" else "#eeeeee"
                 shapes.append(f"<rect x='{left + col * cell}' y='{y}' width='{cell - 1}' height='{cell * 2}' "
-                              f"fill='{colour}'><title>{m['id']}</title></rect>")
-        blocks.append(f"<h3>{part}</h3><svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-                      f"role='img' aria-label='checks of {part} against its mutants'>{''.join(shapes)}</svg>")
+                              f"fill='{colour}'><title>{escape(m['id'])}</title></rect>")
+        label = f"checks of {part} against its mutants"
+        blocks.append(f"<h3>{escape(part)}</h3>" + scrolling(
+            f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+            f"aria-label='{escape(label)}'>{''.join(shapes)}</svg>", label))
     return "".join(blocks)
 
 
 def _operator_table(operators):
-    rows = ["<table><tr><th>operator</th><th>from</th><th>mutants</th><th>detected</th><th>equivalent</th></tr>"]
-    for name, o in operators.items():
-        rows.append(f"<tr><td>{name}</td><td class='text'>{html_escape(o['anchor'])}</td><td>{o['mutants']}</td>"
-                    f"<td>{o['detected']}</td><td>{o['equivalent']}</td></tr>")
-    return "".join(rows) + "</table>"
+    rows = [[escape(name), escape(o["anchor"]), str(o["mutants"]), str(o["detected"]), str(o["equivalent"])]
+            for name, o in operators.items()]
+    return table(["operator", "from", "mutants", "detected", "equivalent"], rows, numeric=(2, 3, 4))
+
+
+def _code(text):
+    """Code or a diff as it is, in a box that scrolls sideways on its own (and takes the focus to)."""
+    return f'<pre class="code" tabindex="0">{escape(text)}</pre>'
 
 
 def _survivors(results):
@@ -210,29 +210,27 @@ def _survivors(results):
     if not survivors:
         out.append("<p>None: every non-equivalent mutant loses points in its own part only.</p>")
     for m in survivors:
+        out.append(f"<h3>{escape(m['id'])}: {escape(m['description'])}</h3>")
         ev = m.get("evidence") or {}
         if m["status"] == "leaked":
-            why = f"Loses points in another part: {html_escape(', '.join(m['leaked_to']))}."
+            out.append(f"<p>Loses points in another part: {escape(', '.join(m['leaked_to']))}.</p>")
         else:
-            why = (f"No check fails, but it differs from the reference on: {html_escape(ev.get('input', ''))}"
-                   f"</p><p>The grader's call in the worker (Student.{html_escape(ev.get('call', ''))}):</p>"
-                   f"<p>reference gave:<pre>{html_escape(ev.get('expected', ''))}</pre>"
-                   f"mutant gave:<pre>{html_escape(ev.get('got', ''))}</pre>")
-            why += (f"<br><b>Explained:</b> {html_escape(m['explanation'])}" if m.get("explanation") else
-                    "<br><b class='fail'>Not explained</b>: a check should be strengthened to kill it.")
-        out.append(f"<h3>{m['id']}: {html_escape(m['description'])}</h3><p>{why}</p>"
-                   f"<pre>{html_escape(m['diff'])}</pre>")
+            out.append(f"<p>No check fails, but it differs from the reference on: {escape(ev.get('input', ''))}</p>"
+                       f"<p>The grader's call in the worker (Student.{escape(ev.get('call', ''))}): the reference "
+                       f"gave</p>{_code(ev.get('expected', ''))}<p>and the mutant gave</p>{_code(ev.get('got', ''))}")
+            out.append(f"<p><strong>Explained:</strong> {escape(m['explanation'])}</p>" if m.get("explanation") else
+                       f"<p>{_verdict(False, 'Not explained')}: a check should be strengthened to kill it.</p>")
+        out.append(_code(m["diff"]))
     return "".join(out)
 
 
 def _equivalents(results):
     same = [m for m in results["mutants"] if m["status"] == "equivalent"]
-    out = [f"<h2>Likely equivalent ({len(same)})</h2><p class='note'>No check fails, and each returned the "
+    out = [f"<h2>Likely equivalent ({len(same)})</h2><p class=\"muted\">No check fails, and each returned the "
            "reference's values and side effects (to the grader's tolerances) on every input tried: the edge "
            "cases (one example, zero gradients, a constant feature, square weights, ...) and seeded random ones."
            "</p>"]
     for m in same:
-        out.append(f"<details><summary>{m['id']}: {html_escape(m['description'])} "
-                   f"(agreed on {m['evidence']['tried']} inputs)</summary>"
-                   f"<pre>{html_escape(m['diff'])}</pre></details>")
+        out.append(f"<details><summary>{escape(m['id'])}: {escape(m['description'])} "
+                   f"(agreed on {escape(m['evidence']['tried'])} inputs)</summary>{_code(m['diff'])}</details>")
     return "".join(out)

@@ -6,17 +6,15 @@ see the colour, a » at the start of the line. Wide code scrolls inside its
 own box, so the page itself never scrolls sideways on a phone; those boxes
 take the keyboard focus (tabindex), so they scroll without a mouse too.
 """
-from html import escape
-from urllib.parse import quote
-
+from autograder.outputs.html import escape, feedback_link, table
 from autograder.tools.similarity.rank import ALL, MIN_FINGERPRINTS
 
 MARKER = "»"
+# The section's own rules; the rest (code boxes, tables, scrolling) is the pages' shared stylesheet.
 STYLE = """
 .pairs .sbs{display:flex;flex-wrap:wrap;gap:.8rem}.pairs .side{flex:1 1 20rem;min-width:0}
-.pairs pre{overflow-x:auto;background:#f6f8fa;border:1px solid #d8dee4;padding:.4rem;font-size:.8rem;margin:.3rem 0}
-.pairs mark{background:#ffd966;color:#1b1f24}.pairs .ln{color:#57606a}.pairs details{margin:.4rem 0 1rem}
-.pairs summary{cursor:pointer}.pairs h4{font-size:.95rem;margin:.4rem 0}
+.pairs pre.code{font-size:.8rem}.pairs mark{background:#ffd966;color:var(--ink)}.pairs .ln{color:var(--muted)}
+.pairs details{margin:.4rem 0 1rem}.pairs h4{font-size:.95rem;margin:.4rem 0}
 """
 TITLES = {ALL: "All four stubs together"}
 
@@ -71,13 +69,10 @@ def _stub_section(stub, shown, review, settings):
         parts.append(f'<p class="muted">No pair of the {shown.get("compared", 0)} compared scores '
                      f'{settings.get("threshold", 0):g} or more.{best}</p>')
         return "".join(parts)
-    rows = "".join(f"<tr><td class=n>{rank}</td><td>{_link(p['a'], links)} and {_link(p['b'], links)}</td>"
-                   f"<td class=n>{p['score']:.2f}</td><td>{_why(p, settings)}</td></tr>"
-                   for rank, p in enumerate(pairs, 1))
-    parts.append('<div class="scroll" tabindex="0"><table><caption class="muted">Highest scores first</caption>'
-                 '<thead><tr>'
-                 '<th scope="col">rank</th><th scope="col">pair</th><th scope="col">score</th>'
-                 f'<th scope="col">why it ranks here</th></tr></thead><tbody>{rows}</tbody></table></div>')
+    rows = [[str(rank), f"{_link(p['a'], links)} and {_link(p['b'], links)}", f"{p['score']:.2f}",
+             _why(p, settings)] for rank, p in enumerate(pairs, 1)]
+    parts.append(table(["rank", "pair", "score", "why it ranks here"], rows, numeric=(0, 2),
+                       label=f"Pairs to review: {stub}", caption="Highest scores first"))
     for p in pairs:
         parts.append(_side_by_side(p, review.get("code", {})))
     return "".join(parts)
@@ -102,7 +97,8 @@ def _side_by_side(pair, code):
             if found is None:
                 continue
             sides.append(f'<div class="side"><h4>{escape(sid)}: <code>{escape(stub)}</code>, cell {found["cell"]}'
-                         f'</h4><pre tabindex="0"><code>{_lines(found, spans.get(side, []))}</code></pre></div>')
+                         f'</h4><pre class="code" tabindex="0"><code>{_lines(found, spans.get(side, []))}</code>'
+                         "</pre></div>")
         blocks.append('<div class="sbs">' + "".join(sides) + "</div>")
     summary = (f"Code of {escape(pair['a'])} and {escape(pair['b'])} side by side "
                f"({MARKER} and highlight: found in both)")
@@ -132,4 +128,4 @@ def _lines(found, spans):
 
 def _link(sid, links):
     safe = links.get(sid)
-    return f'<a href="feedback/{quote(safe)}.html">{escape(sid)}</a>' if safe else escape(sid)
+    return feedback_link(safe, sid) if safe else escape(sid)
