@@ -19,7 +19,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants lint
+.PHONY: grade secret secret-ready test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants lint
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
-grade: $(VENV)/.installed
+# The course's grading secret (autograder/secret.py): every graded input derives from it, so students
+# cannot know them. `make secret` writes grading.secret (git-ignored) once per course and term; the
+# targets that grade create it on first use, saying so. Back it up with the gradebook.
+secret: $(VENV)/.installed
+	@$(PY) -m autograder secret --create
+secret-ready: $(VENV)/.installed
+	@$(PY) -m autograder secret --create --if-missing
+
+grade: $(VENV)/.installed secret-ready
 	@$(PY) -m autograder grade $(SUBMISSIONS) --out $(OUT) $(if $(SEED),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) $(if $(filter 0,$(SIMILARITY)),--no-similarity) $(if $(KEEP),--keep-previous)
 
 # Grades into the LMS: make lms LMS=canvas|moodle ROSTER=export.csv [LMS_OUT=file] [LMS_ARGS="--map ids.csv"]
@@ -103,7 +111,7 @@ collect: $(VENV)/.installed
 # kernel; JOBS=n grading processes (default: one per CPU). EXECUTE=1 also runs each notebook for its
 # outputs, in a kernel confined like a worker (root only).
 EXECUTE ?=
-autograde: $(VENV)/.installed
+autograde: $(VENV)/.installed secret-ready
 	@$(NBGRADER) autograde $(ASSIGNMENT) $(ONLY) $(if $(FORCE),--force) $(if $(JOBS),--GradeFromFile.jobs=$(JOBS)) \
 	  $(if $(EXECUTE),--ConfinedExecute.enabled=True) $(QUIET)
 
@@ -129,7 +137,7 @@ bench: $(VENV)/.installed
 
 # Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).
-gradescope: $(VENV)/.installed
+gradescope: $(VENV)/.installed secret-ready
 	@$(PY) -m autograder gradescope build dist/autograder.zip
 
 # Mutation analysis of the checks: grades generated one-change mutants of the reference into

@@ -13,13 +13,13 @@ Verb modules import what is heavy (TensorFlow, the checks, nbgrader) inside thei
 """
 import argparse
 
-from autograder import __version__, config
+from autograder import __version__, config, secret
 from autograder.integrations import export, gradescope, lms, wheel
 from autograder.tools import diff, grade_command
 from autograder.tools.mutants import cli as mutants
 
 # The modules that declare a verb, in the order `--help` lists them.
-VERBS = (grade_command, lms, diff, mutants, gradescope, export, wheel, config)
+VERBS = (grade_command, secret, lms, diff, mutants, gradescope, export, wheel, config)
 
 DESCRIPTION = """The Lab 4.3 autograder, one verb per job.
 

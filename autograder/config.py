@@ -302,8 +302,10 @@ def _shown_path(path):
         return str(path)
 
 
-def load(path=DEFAULT_PATH, registry=None):
-    """Read and validate grading.toml; `registry` is the list of registered checks."""
+def load(path=DEFAULT_PATH, registry=None, withheld=None):
+    """Read and validate grading.toml; `registry` is the list of registered checks; withheld:
+    {part: names} of checks this kit leaves out (the student kit's hidden ones), which keep
+    their points in grading.toml though they are not registered here."""
     path = Path(path)
     shown = _shown_path(path)
     try:
@@ -319,7 +321,7 @@ def load(path=DEFAULT_PATH, registry=None):
     for part in grading.parts.values():
         _points_add_up(part, source)
     if registry is not None:
-        _match_registry(grading, registry, source)
+        _match_registry(grading, registry, source, withheld or {})
     return grading
 
 
@@ -440,10 +442,12 @@ def _points_add_up(part, source):
                            part.points)
 
 
-def _match_registry(grading, registry, source):
+def _match_registry(grading, registry, source, withheld):
     registered = {}
     for check in registry:
         registered.setdefault(check.part, []).append(check.name)
+    for pid, names in withheld.items():
+        registered.setdefault(pid, []).extend(names)
     for pid, checks in registered.items():
         if pid not in grading.parts:
             raise source.error(f"[parts.{pid}]", f"missing; checks are registered for {pid}: {', '.join(checks)}")

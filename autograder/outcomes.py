@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 # The version of OUT/results/<id>.json's format (docs/design.md section 5). 1: before checks
-# carried a "status" and records a "format_version"; 2: both.
-RESULTS_FORMAT = 2
+# carried a "status" and records a "format_version"; 2: both; 3: "inputs" (what the graded inputs
+# were drawn from, as fingerprints) in place of "seed", and "flags" for the TA.
+RESULTS_FORMAT = 3
 
 
 class Status(str, Enum):
@@ -42,6 +43,12 @@ FOR_THE_TA = {Status.TIMED_OUT: "timed out", Status.CRASHED: "worker crashed", S
 # root: {"kind": "sandbox", "code": PARTIAL_SANDBOX, "message": ...} in a record's errors.
 PARTIAL_SANDBOX = "partial_sandbox"
 
+# The kinds of a record's "flags": reasons for a TA to look that cost no points (like the similarity
+# report). A check that fails on the submission's graded inputs but passes on the published ones
+# (pipeline/grade.py), and a stub cell carrying a large literal table (pipeline/flags.py).
+FLAG_PUBLISHED_ONLY = "published_inputs_only"
+FLAG_LITERAL_BLOB = "literal_blob"
+
 
 @dataclass
 class Outcome:
@@ -69,6 +76,7 @@ class Graded:
     output: str = ""        # the start of what the student's code printed
     artifacts: dict = field(default_factory=dict)  # "probe.<part id>": a chart record (Chart as a dict)
     seconds: float = 0.0
+    flags: list = field(default_factory=list)  # [{"kind", "check", "message"}]: for the TA, no points
 
 
 @dataclass(frozen=True)

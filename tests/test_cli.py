@@ -15,12 +15,12 @@ from harness import REFERENCE
 
 PY = sys.executable
 # Each verb, the module that declares it, and arguments it accepts (nothing runs: they are only parsed).
-OWNERS = {"grade": "autograder.tools.grade_command", "lms": "autograder.integrations.lms",
+OWNERS = {"grade": "autograder.tools.grade_command", "secret": "autograder.secret", "lms": "autograder.integrations.lms",
           "diff": "autograder.tools.diff", "mutants": "autograder.tools.mutants.cli",
           "gradescope": "autograder.integrations.gradescope", "export": "autograder.integrations.export",
           "wheel": "autograder.integrations.wheel", "config": "autograder.config"}
 VERBS = list(OWNERS)
-EXAMPLES = {"grade": ["subs", "--out", "out"], "lms": ["out", "--to", "canvas", "--roster", "r.csv", "--out", "i.csv"],
+EXAMPLES = {"grade": ["subs", "--out", "out"], "secret": [], "lms": ["out", "--to", "canvas", "--roster", "r.csv", "--out", "i.csv"],
             "diff": ["old", "new"], "mutants": ["--out", "out"], "gradescope": ["run"], "export": [],
             "wheel": [], "config": []}
 BROKEN_CLIP = "\n\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n    return gradients, {}\n"
@@ -96,9 +96,10 @@ def test_grading_writes_csv_json_and_feedback_for_every_submission(graded):
 def test_the_results_json_has_exactly_the_documented_schema(graded):
     out, _ = graded
     record = json.loads((out / "results" / "good.json").read_text())
-    assert set(record) == {"submission", "score", "max_score", "parts", "errors", "seed", "grader_version",
-                           "format_version"}
-    assert record["format_version"] == 2
+    assert set(record) == {"submission", "score", "max_score", "parts", "errors", "inputs", "flags",
+                           "grader_version", "format_version"}
+    assert record["format_version"] == 3
+    assert record["inputs"]["kind"] == "graded" and record["flags"] == []
     for part in record["parts"].values():
         assert set(part) == {"title", "score", "max_score", "checks"}
         for check in part["checks"]:

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
 
 # role -> rank; a module may import only modules of its own rank or lower.
 RANKS = {
-    "config": 0, "parts": 0, "mistakes": 0, "outcomes": 0, "__init__": 0,
+    "config": 0, "parts": 0, "mistakes": 0, "outcomes": 0, "secret": 0, "__init__": 0,
     "references": 1, "worker": 1,
     "sandbox": 2,
     "checks": 3,
@@ -72,7 +72,9 @@ REPO = PACKAGE.parent
 CITED = re.compile(r"(?<![\w/.<-])((?:[\w.-]+/)+[\w.-]+\.(?:py|md|toml|ipynb|sh|txt|json))\b")
 # Where outputs and scratch live: cited as patterns, not as files of the repository.
 OUTPUT_PLACES = ("OUT/", "DIR/", "dist/", "grades/", "submitted/", "autograded/", "feedback/", "results/",
-                 "state/", "bench/out")
+                 "state/", "bench/out",
+                 # what `make wheel` writes into the student kit only (integrations/student_kit.py)
+                 "autograder/data/recorded.json", "checks/withheld.py", "autograder/checks/withheld.py")
 
 
 def citations(path):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autograder import config
+from autograder.pipeline.inputs import Inputs
 from autograder.checks import load_parts
 from autograder.outcomes import Outcome, Status
 from autograder.parts import BY_ID, PARTS
@@ -70,7 +71,8 @@ def test_a_sample_depends_only_on_the_seed(mutants):
 
 
 def test_the_kits_own_solution_gives_the_same_mutants_as_the_test_reference(mutants):
-    grader = type("G", (), {"settings": config.load(), "release": _release()})()
+    settings = config.load()
+    grader = type("G", (), {"settings": settings, "release": _release(), "inputs": Inputs(settings.seed)})()
     from_notebook = generate.generate(pipeline.reference_source(grader))
     assert [(m.id, _code(m.stub_source)) for m in from_notebook] == [(m.id, _code(m.stub_source)) for m in mutants]
 

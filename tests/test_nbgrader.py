@@ -572,7 +572,7 @@ def test_a_test_cells_points_are_the_parts_score_in_a_form_nbgrader_reads():
     part5 = [c for c in checks if c.part == "part5"]
     outcomes = [Outcome(c.part, c.name, Status.PASSED if i < 2 else Status.FAILED,
                         "Passed." if i < 2 else "clip_ratio: expected 0.5, got 2.0") for i, c in enumerate(part5)]
-    record = score.record("ann", outcomes, [], checks, GRADING)
+    record = score.record("ann", outcomes, [], checks, GRADING, {"kind": "public", "seed": GRADING.seed})
     earned = record["parts"]["part5"]["score"]
     assert 0 < earned < GRADING.parts["part5"].points
     cell = nbformat.v4.new_code_cell("check_part('part5', hidden=True)", metadata={

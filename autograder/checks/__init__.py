@@ -98,6 +98,16 @@ def load_parts(rows=PARTS):
     return tuple(load_part(row) for row in rows)
 
 
+def withheld():
+    """{part: names of its hidden checks} this kit leaves out: the student kit's (checks/withheld.py,
+    which integrations/student_kit.py writes); {} in the staff kit, which has every check."""
+    try:
+        from autograder.checks.withheld import WITHHELD  # noqa: PLC0415 - the student kit only
+    except ImportError:
+        return {}
+    return {part: tuple(names) for part, names in WITHHELD.items()}
+
+
 def all_checks(parts=None):
     """Every check of every part (of `parts`, LoadedPart records, default all), in feedback order."""
     return [c for part in (parts if parts is not None else load_parts()) for c in part.checks]

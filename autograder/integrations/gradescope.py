@@ -2,11 +2,12 @@
 
 `python -m autograder gradescope build dist/autograder.zip` (what `make gradescope` runs)
 packs what Gradescope needs at the zip's root: setup.sh, run_autograder,
-requirements.txt (the pins) and the student wheel of `make wheel` (the
-autograder package with grading.toml and the released notebook inside), the
-very file students install. Never solutions/ or tests/: the wheel is built
-from the package alone, and the zip is checked for solution cells, solution
-notebooks and test files before it is kept.
+requirements.txt (the pins), the staff wheel (the whole autograder package, hidden
+checks and references included, with grading.toml and the released notebook inside)
+and the course's grading secret (grading.secret). Students never see the zip; they
+see results.json, which carries neither the secret nor the seed. Never solutions/ or
+tests/: the wheel is built from the package alone, and the zip is checked for
+solution cells, solution notebooks and test files before it is kept.
 
 `python -m autograder gradescope run [--root /autograder]` (what run_autograder runs)
 grades the one notebook or .py in <root>/submission with a Grader, in this process, as
@@ -22,8 +23,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import config
+from autograder import config, secret
 from autograder.integrations import wheel
+from autograder.outputs.pages import inputs_sentence
+from autograder.secret import SecretMissing
+from autograder.secret import find as find_secret
 
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # fixed timestamps: the same sources give the same zip
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -38,17 +42,22 @@ HIDDEN_VISIBILITY = "visible"
 # -- building the zip ------------------------------------------------------------------
 
 def build(dest, repo=config.REPO):
-    """Write the autograder zip to `dest`; returns the list of archive names."""
+    """Write the autograder zip to `dest`; returns the list of archive names. SecretMissing when
+    the course has no grading secret: Gradescope grades with it."""
     repo, dest = Path(repo), Path(dest)
+    found = find_secret(repo / "grading.toml")
     with tempfile.TemporaryDirectory(prefix="gradlab-gradescope-") as tmp:
-        built = wheel.build(tmp, repo)
+        built = wheel.build(tmp, repo, kit="staff")
+        key = Path(tmp) / secret.FILE_NAME
+        key.write_text(found.key.hex() + "\n")
         entries = [(repo / "gradescope" / name, name) for name in SCRIPTS]
-        entries += [(repo / "requirements.txt", "requirements.txt"), (built, built.name)]
+        entries += [(repo / "requirements.txt", "requirements.txt"), (built, built.name), (key, secret.FILE_NAME)]
         dest.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
             for path, name in entries:
                 info = zipfile.ZipInfo(name, ZIP_TIME)
-                info.external_attr = (0o100755 if name in SCRIPTS else 0o100644) << 16
+                mode = 0o100755 if name in SCRIPTS else 0o100600 if name == secret.FILE_NAME else 0o100644
+                info.external_attr = mode << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
     problems = wheel.leaks(dest)
@@ -69,8 +78,14 @@ def run(root, grader=None):
     root = Path(root)
     results_path = root / "results" / "results.json"
     own = grader is None
+    if own:
+        try:
+            found = find_secret(config.DEFAULT_PATH)  # run_autograder names the zip's copy
+        except SecretMissing as error:
+            print(f"gradlab: {error}", file=sys.stderr)  # no results.json: an autograder failure staff see
+            return 1
     # Not warm: one submission needs one worker (two after a crash), each started when needed.
-    grader = Grader.load(warm=False) if own else grader
+    grader = Grader.load(warm=False, secret=found) if own else grader
     try:
         found = find_submission(root / "submission", grader.settings.notebook)
         if found is None:
@@ -84,6 +99,8 @@ def run(root, grader=None):
             print(f"gradlab: grading failed ({type(error).__name__}: {error})", file=sys.stderr)
             return 1
         print(summary_table([record], grader.settings))  # stdout is for instructors only (stdout_visibility)
+        for flag in record.get("flags", []):
+            print(f"For a TA to look at (no points lost): {flag['message']}")
         _write(results_path, to_results(record, grader.checks, found.relative_to(root / "submission")))
         return 0
     finally:
@@ -146,7 +163,8 @@ def to_results(record, checks=(), filename="your submission"):
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"seed": record.get("seed"), "grader_version": record.get("grader_version")},
+        # No seed, secret or flag: students read this file (flags go to stdout, for instructors).
+        "extra_data": {"grader_version": record.get("grader_version")},
     }
 
 
@@ -170,6 +188,7 @@ def _summary(record, filename):
                          "tell your instructor so it can be regraded.")
         else:
             lines.append(str(error.get("message", "")))
+    lines.append(inputs_sentence(record))
     lines.append("Each test below is one check; its output says what was checked and, if it failed, why.")
     return "\n".join(lines)
 
@@ -203,7 +222,7 @@ def add_parser(commands):
 def build_command(args):
     try:
         names = build(args.zip)
-    except wheel.BUILD_ERRORS as error:
+    except (*wheel.BUILD_ERRORS, SecretMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Wrote {args.zip} ({len(names)} files). Upload it as the autograder of a "

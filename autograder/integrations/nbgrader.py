@@ -28,6 +28,7 @@ feedback shows test cells as autograded, hidden tests included; this removes
 the hidden tests' code (their results stay: open book, docs/design.md principle 7).
 """
 import os
+from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async, run_sync
@@ -95,6 +96,7 @@ class GradeFromFile(NbGraderPreprocessor):
         student, assignment, name = info["student"], info["assignment"], info["notebook"]
         self._prefetch_next(service, course, student, assignment, name)
         result = service.result(student, self._submitted(course, student, assignment, name))
+        self._keep_for_staff(course, student, assignment, name, result.record)
         parts, seen = result.record["parts"], set()
         figures = images(result.artifacts)
         for cell in nb.cells:
@@ -125,6 +127,18 @@ class GradeFromFile(NbGraderPreprocessor):
             service = GradingService(self.jobs or None)
             holder._gradlab_grading_service = service
         return service
+
+    def _keep_for_staff(self, course, student, assignment, name, record):
+        """The whole results record (inputs' fingerprints, flags) beside the autograded notebook,
+        where only staff look (generate_feedback releases the notebook's HTML alone); each flag
+        also in the log, as `make grade`'s class report lists them."""
+        for flag in record.get("flags", []):
+            self.log.warning("%s: for a TA to look at (no points lost): %s", student, flag["message"])
+        folder = course.format_path(course.autograded_directory, student, assignment)
+        os.makedirs(folder, exist_ok=True)
+        from autograder.outputs.report import results_json, write_atomic  # noqa: PLC0415 - the grading path only
+
+        write_atomic(Path(folder) / f"{name}.gradlab.json", results_json(record))
 
     @staticmethod
     def _submitted(course, student, assignment, name):

@@ -27,6 +27,7 @@ from html import escape
 from pathlib import Path
 
 from autograder import config
+from autograder.checks import withheld
 from autograder.outcomes import Status
 from autograder.pipeline.extract import extract
 from autograder.pipeline.grader import Grader
@@ -131,6 +132,8 @@ class PartResult:
         if self.public_only:
             text += (" Hidden checks run when your notebook is graded; they test the same contract "
                      "(the docstring) on other inputs.")
+        text += (" At grading every check runs on inputs drawn for your submission, not these: code that "
+                 "computes the answers passes both.")
         return text
 
 
@@ -143,8 +146,11 @@ def check_part(part, hidden=False, grading_path=config.DEFAULT_PATH):
     """Grade `part` (e.g. "part2") of this notebook and return the result.
 
     hidden=False runs the public checks; hidden=True (the autograder's version of
-    the cell) runs all of them. The result is what a test cell shows: as its last line the
-    cell displays the feedback table, and nbgrader reads the score from it."""
+    the cell) runs all of them in the staff kit; the student kit has none to run. Either
+    way the inputs are the published ones, the same for everyone: grading draws its own
+    for each submission from the course's secret (pipeline/inputs.py). The result is what a
+    test cell shows: as its last line the cell displays the feedback table, and nbgrader
+    reads the score from it."""
     stdout = sys.stdout
     with _stderr_to(stdout), Grader.load(grading_path, warm=False, plots=False) as grader:
         return _grade_part(grader, part, hidden)
@@ -166,7 +172,9 @@ def _grade_part(grader, part, hidden):
                         outcome.feedback, c.hidden))
     skipped = [row.name for row in rows if not row.status.ran_to_the_end]
     score = round(sum(row.earned for row in rows), 6)
-    return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, not hidden, rows,
+    # The student kit holds no hidden check (checks/withheld.py): hidden=True there is still public only.
+    public_only = not hidden or part in withheld()
+    return PartResult(part, grading.parts[part].title, score, grading.parts[part].points, public_only, rows,
                       skipped)
 
 

@@ -1,13 +1,17 @@
 """`make wheel` (`python -m autograder wheel`): the student distribution, dist/gradlab-<version>-py3-none-any.whl.
 
-The `autograder` package (the checks stay open book) with grading.toml and the
-released notebook packed as package data (autograder/data/), and the
-dependencies the notebook's test cells need (pyproject.toml, per platform).
-Nothing from solutions/ or tests/: the wheel is built from a staging copy that
-holds only those files, and checked afterwards, so that a student who installs
-it can open nothing an instructor keeps to themselves.
+The student kit (integrations/student_kit.py: the `autograder` package with its public
+checks, open book, and references that only answer the published inputs; no hidden
+check, no function that computes a stub's contract) with grading.toml and the released
+notebook packed as package data (autograder/data/), and the dependencies the notebook's
+test cells need (pyproject.toml, per platform). Nothing from solutions/ or tests/, and
+never the grading secret: the wheel is built from a staging copy that holds only those
+files, and checked afterwards, so that a student who installs it can open nothing an
+instructor keeps to themselves. `build(..., kit="staff")` packs the package as it is,
+for the Gradescope zip, which students never see.
 """
 import argparse
+import ast
 import shutil
 import subprocess
 import sys
@@ -16,8 +20,12 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from autograder import config
+from autograder import config, secret
 from autograder.pipeline import release
+
+# The student kit's own references modules: the memo and TensorFlow's start (__init__), the
+# stand-ins' runtime (recorded), the lab's given activations and cost (numeric).
+KIT_REFERENCES = ("__init__.py", "recorded.py", "numeric.py")
 
 STAGED = ("pyproject.toml", "README.md")
 # What a build reports as a one-line message (a missing release, solutions in it, pip failing).
@@ -29,8 +37,9 @@ def wheel_name(repo=config.REPO):
     return f"{project['name']}-{project['version']}-py3-none-any.whl"
 
 
-def build(dist, repo=config.REPO):
-    """Build the wheel into `dist` and return its path; refuses a release that holds solutions."""
+def build(dist, repo=config.REPO, kit="student"):
+    """Build the wheel into `dist` and return its path; refuses a release that holds solutions.
+    kit: "student" (what students install) or "staff" (the whole package: the Gradescope zip)."""
     repo, dist = Path(repo), Path(dist)
     grading_path = repo / "grading.toml"
     grading = config.load(grading_path)
@@ -46,6 +55,10 @@ def build(dist, repo=config.REPO):
         shutil.copytree(repo / "autograder", stage / "autograder",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "data"))
         (stage / "autograder" / "data").mkdir()
+        if kit == "student":
+            from autograder.integrations.student_kit import make_student_kit  # noqa: PLC0415 - grades: heavy
+
+            make_student_kit(stage / "autograder", grading_path)
         shutil.copy2(grading_path, stage / "autograder" / "data" / "grading.toml")
         shutil.copy2(notebook, stage / "autograder" / "data" / grading.notebook)
         dist.mkdir(parents=True, exist_ok=True)
@@ -55,7 +68,7 @@ def build(dist, repo=config.REPO):
         if done.returncode != 0:
             raise RuntimeError(f"pip wheel failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     path = dist / wheel_name(repo)
-    problems = leaks(path)
+    problems = leaks(path) + (solves(path) if kit == "student" else [])
     if problems:
         path.unlink()
         raise ValueError(f"the wheel would ship what students must not get: {'; '.join(problems)}")
@@ -78,6 +91,28 @@ def leaks(archive):
                     problems += [f"{name}: {p}" for p in leaks(inner)]
             elif not release.is_student_release(data.decode("utf-8", "replace")):
                 problems.append(f"{name} (a solution or hidden-test cell)")
+    return problems
+
+
+def solves(archive):
+    """What in the student wheel could grade or solve a stub for a student; [] when nothing: a
+    references module that defines functions (the stand-ins are assignments), a hidden check,
+    a grading secret."""
+    from autograder.integrations.student_kit import is_hidden_check  # noqa: PLC0415 - loads the checks
+
+    problems = []
+    with zipfile.ZipFile(archive) as opened:
+        for name in opened.namelist():
+            text = opened.read(name).decode("utf-8", "replace")
+            parts = name.split("/")
+            if parts[-1] == secret.FILE_NAME:
+                problems.append(f"{name} (the grading secret)")
+            if name.endswith(".py") and parts[:2] == ["autograder", "references"] \
+                    and parts[-1] not in KIT_REFERENCES and "\ndef " in text:
+                problems.append(f"{name} (a reference that computes)")
+            if name.startswith("autograder/checks/") and name.endswith(".py") \
+                    and any(is_hidden_check(node) for node in ast.parse(text).body):
+                problems.append(f"{name} (a hidden check)")
     return problems
 
 

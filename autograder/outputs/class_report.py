@@ -52,6 +52,7 @@ def page(records, safe_ids, grading, mistakes, timings, sections=(), known=None)
         f"{grading.max_score:g} points in all. Machine-readable scores: <a href=\"grades.csv\">grades.csv</a>.</p>",
         _partial_sandbox(records),
         _attention(records, safe_ids),
+        _flagged(records, safe_ids),
         _distributions(records, grading),
         _failed_checks(records, grading),
         _mistakes(mistakes, records, known or {}),
@@ -193,6 +194,24 @@ def _attention(records, safe_ids):
             else '<p class="muted">Nothing: every file was read, no check timed out or crashed, '
                  "and the grader had no errors.</p>")
     return '<h2 id="attention">Needs a TA\'s attention</h2>' + body
+
+
+def _flagged(records, safe_ids):
+    """Submissions whose records carry flags (pipeline/grade.py, pipeline/flags.py): checks passed on
+    the published inputs only, large literal tables in the code. Reasons to look, not verdicts."""
+    rows = []
+    for rec, sid in zip(records, safe_ids):
+        flags = [f for f in rec.get("flags", []) if isinstance(f, dict)]
+        if flags:
+            rows.append([_link(rec, sid), "<br>".join(escape(str(f.get("message", ""))) for f in flags)])
+    intro = ("<p>Each submission is graded on inputs drawn for its own code from the course's secret. A check "
+             "that fails there but passes on the published inputs (the notebook's self-check) suggests answers "
+             "looked up, not computed; so does a large literal table in the code. A flag costs no points: "
+             "read the code, as with the similarity report's pairs.</p>")
+    body = (html.table(["submission", "why"], rows) if rows
+            else '<p class="muted">Nothing: no check passed on the published inputs only, and no definition '
+                 "carries a large literal table.</p>")
+    return f'<h2 id="hard-coded">Possibly hard-coded</h2>{intro}{body}'
 
 
 def _all_submissions(records, safe_ids, grading, timings):

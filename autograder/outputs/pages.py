@@ -132,9 +132,18 @@ def _printed(output):
 
 
 def _footer(record):
-    return (f"<footer>Graded with seed {escape(str(record.get('seed')))} by gradlab "
-            f"{escape(str(record.get('grader_version')))}. Every check, hidden ones included, is "
-            "listed with its feedback; the same code graded again gives the same result.</footer>")
+    return (f"<footer>Graded by gradlab {escape(str(record.get('grader_version')))}. "
+            f"{escape(inputs_sentence(record))} Every check, hidden ones included, is listed with its "
+            "feedback; the same code graded again gives the same result.</footer>")
+
+
+def inputs_sentence(record):
+    """What a student reads about the inputs they were graded on (never the seed itself)."""
+    if (record.get("inputs") or {}).get("kind") == "graded":
+        return ("Your code was graded on inputs drawn for this submission, which differ from the ones the "
+                "notebook's self-check uses: code that computes the answers passes both, and answers "
+                "looked up for the self-check's inputs pass neither.")
+    return "Graded on the published inputs, the ones the notebook's self-check uses."
 
 
 def _error_text(error):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder.outputs import class_report, pages, report
 from autograder.outputs.progress import Progress
-from autograder.pipeline import load, score
+from autograder.pipeline import flags, load, score
 from autograder.pipeline.pool import Pool
 from autograder.pipeline.prepare import grader_hash, prepare
 
@@ -80,12 +80,15 @@ def scored(item, graded, grader):
     graded: the Graded record, or None when the file could not be used (item.problems)."""
     checks, grading = grader.checks, grader.settings
     notes = [{"kind": "student", "message": n} for n in item.notes]
+    inputs = grader.inputs.describe(item.statements)
+    blobs = flags.literal_blobs(item.statements)
     if graded is None:
         reason = " ".join(item.problems)
-        rec = score.record(item.id, [], [{"kind": "file", "message": reason}] + notes, checks, grading,
-                           unrunnable=f"Not graded: {reason}")
+        rec = score.record(item.id, [], [{"kind": "file", "message": reason}] + notes, checks, grading, inputs,
+                           blobs, unrunnable=f"Not graded: {reason}")
         return rec, [], "", {}
-    rec = score.record(item.id, graded.outcomes, notes + graded.errors, checks, grading)
+    rec = score.record(item.id, graded.outcomes, notes + graded.errors, checks, grading, inputs,
+                       graded.flags + blobs)
     return rec, graded.outcomes, graded.output, graded.artifacts
 
 

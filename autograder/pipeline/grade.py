@@ -10,6 +10,11 @@ so a stub that loops forever cannot cost minutes per check; a second crash stops
 rest of the part. Which status and which words a check gets when it does not run is
 decided in one place, `Run.not_running`.
 
+Inputs: each check draws from the Run's seed (the Grader's `inputs`: with the course's
+secret, drawn for this submission's code). When a public check fails on those inputs, it
+runs once more on the published ones, the student's self-check's: passing there and
+failing here is flagged for the TA ("passes the published inputs only"), at no cost in points.
+
 What the sandbox refused or noticed (a process started, a write outside the
 scratch folder, a timeout, a crash, output over the limit, memory) becomes an
 entry {"kind": "sandbox", "code": ..., "message": ...} in `Graded.errors`, once per
@@ -21,7 +26,8 @@ import time
 from autograder import mistakes as M
 from autograder.checks import CheckFailed
 from autograder.checks.common import Context
-from autograder.outcomes import PARTIAL_SANDBOX, Graded, Outcome, Status
+from autograder.references.recorded import NotRecorded
+from autograder.outcomes import FLAG_PUBLISHED_ONLY, PARTIAL_SANDBOX, Graded, Outcome, Status
 from autograder.sandbox.fork_server import ForkServer
 from autograder.sandbox.student import Student
 from autograder.sandbox.workers import (WORKER_ENV, StubMissing, StudentError, Worker, WorkerProblem,
@@ -77,6 +83,10 @@ class Run:
         self.outcomes, self.errors, self.printed = [], [], []
         self.notes = {}           # sandbox note -> its code, in the order they happened, each once
         self.worker, self.stubs = None, {}
+        self.seed = grader.inputs.seed(statements)
+        # Examples drawn for one submission's own inputs are no use to the next: a Run keeps its own.
+        self.examples = grader.examples if not grader.inputs.graded else {}
+        self.flags = []           # [{"kind", "check", "message"}] for the TA: see published_only
 
     def grade(self, checks):
         """Graded: every check of `checks` on this submission, then the parts' plot probes."""
@@ -93,7 +103,7 @@ class Run:
             self._retire(self.worker)
         errors = self.errors + [{"kind": "sandbox", "code": code, "message": note} for note, code in self.notes.items()]
         output = "".join(self.printed)[: self.limits.output_chars]
-        return Graded(self.outcomes, errors, output, artifacts, time.monotonic() - self.started)
+        return Graded(self.outcomes, errors, output, artifacts, time.monotonic() - self.started, self.flags)
 
     def run(self, check):
         """The outcome of one check: skipped or not run by the rules below, else run on a live worker."""
@@ -105,10 +115,9 @@ class Run:
         if self.worker.dead:
             self._retire(self.worker)
             self.worker, self.stubs = self._loaded(self.errors)
-        settings = self.grader.settings
-        ctx = Context(settings.seed, check.part, check.name, settings.max_examples, self.grader.memo,
-                      self.grader.examples)
-        outcome = run_check(check, Student(self.worker, self.limits.call_timeout), ctx)
+        outcome = run_check(check, Student(self.worker, self.limits.call_timeout), self._context(check))
+        if outcome.status is Status.FAILED and self.grader.inputs.graded and not check.hidden:
+            self.published_only(check)
         outcome.seconds = time.monotonic() - t0
         if outcome.status is Status.TIMED_OUT:
             self.timeouts.setdefault(check.part, []).append(check.name)
@@ -117,6 +126,23 @@ class Run:
         if outcome.status is Status.GRADER_ERROR:
             self.errors.append({"kind": "grader", "message": f"{check.part}.{check.name}: {outcome.detail}"})
         return outcome
+
+    def _context(self, check, seed=None, examples=None):
+        settings = self.grader.settings
+        return Context(self.seed if seed is None else seed, check.part, check.name, settings.max_examples,
+                       self.grader.memo, self.examples if examples is None else examples)
+
+    def published_only(self, check):
+        """Flag `check` when it passes on the published inputs, those the self-check uses, though
+        it failed on the submission's own: the mark of answers looked up rather than computed."""
+        if self.worker.dead or time.monotonic() > self.deadline:
+            return
+        again = run_check(check, Student(self.worker, self.limits.call_timeout),
+                          self._context(check, self.grader.inputs.salt, self.grader.examples))
+        if again.passed:
+            self.flags.append({"kind": FLAG_PUBLISHED_ONLY, "check": f"{check.part}.{check.name}",
+                               "message": f"{check.part}.{check.name} passes the published inputs only "
+                                          f"(the self-check's) and fails on graded ones: possibly hard-coded."})
 
     # -- the skip rules ------------------------------------------------------------------------
     def not_running(self, check):
@@ -248,10 +274,17 @@ def run_check(check, student, ctx):
     except WorkerProblem as problem:
         status = Status.TIMED_OUT if problem.kind == "timeout" else Status.CRASHED
         return Outcome(check.part, check.name, status, f"This check was stopped: {problem}.")
+    except NotRecorded:  # only the student kit's references raise it: its self-check, never a grade
+        return Outcome(check.part, check.name, Status.SKIPPED, NOT_JUDGED)
     except Exception as bug:  # a fault of the grader, not of the student: reported as such
         return Outcome(check.part, check.name, Status.GRADER_ERROR,
                        "The grader itself failed on this check (not your fault); your TA will see it.",
                        detail=f"{type(bug).__name__}: {bug}")
+
+
+NOT_JUDGED = ("The self-check could not judge this answer: your code led it to inputs beyond the published "
+              "ones the student kit holds answers for. Grading checks it in full; the feedback above it and "
+              "the other checks of this part say what to look at.")
 
 
 def student_error_feedback(error):

@@ -1,7 +1,9 @@
 """The Grader: everything a grading process holds, built in one place.
 
-`Grader.load(path, seed=..., warm=..., plots=...)` reads and validates grading.toml
-(the seed override is applied here and only here), loads the parts (autograder/checks/:
+`Grader.load(path, seed=..., secret=..., warm=..., plots=...)` reads and validates grading.toml
+(the seed override is applied here and only here), decides where the inputs come from
+(pipeline/inputs.py: with the course's secret, drawn for each submission; without, the
+published inputs of the self-check), loads the parts (autograder/checks/:
 each part's checks, mistakes, hooks, probe and kit code), reads the release, and puts
 together the kit's statements (the release's definitions, then the kit code the parts
 supply). It holds the worker supply and the caches: reference results and built Keras
@@ -19,11 +21,13 @@ import dataclasses
 from typing import Callable, Optional
 
 from autograder import config
-from autograder.checks import all_checks, load_parts
+from autograder.checks import all_checks, load_parts, withheld
 from autograder.outcomes import Graded
 from autograder.pipeline import release
 from autograder.pipeline.grade import Run, WorkerSupply
+from autograder.pipeline.inputs import Inputs
 from autograder.references import Memo, tensorflow
+from autograder.secret import Secret
 from autograder.worker import wire
 
 
@@ -34,12 +38,14 @@ class Origin:
     path: str
     seed: Optional[int] = None
     plots: bool = True
+    secret: Optional[Secret] = None  # crosses only to the grading processes the Grader starts
 
 
 class Grader:
     def __init__(self, origin, settings, parts, release_cells, kit, warm):
         self.origin = origin
         self.settings = settings        # config.Grading: grading.toml, validated, seed override applied
+        self.inputs = Inputs(settings.seed, origin.secret)  # public, or drawn per submission
         self.parts = parts              # checks.LoadedPart records, in lab order
         self.checks = all_checks(parts)
         self.release = release_cells    # the released notebook's cells: the locked cells restored from
@@ -55,17 +61,18 @@ class Grader:
             tensorflow()  # once per grading process, not in the first submission's time
 
     @classmethod
-    def load(cls, path=config.DEFAULT_PATH, *, seed=None, warm=True, plots=True):
-        """The Grader of grading.toml at `path`; seed: instead of the file's seed."""
+    def load(cls, path=config.DEFAULT_PATH, *, seed=None, secret=None, warm=True, plots=True):
+        """The Grader of grading.toml at `path`; seed: instead of the file's seed; secret: the
+        course's Secret (graded inputs, drawn per submission), None for the published inputs."""
         parts = load_parts()
-        settings = config.load(path, registry=all_checks(parts))
+        settings = config.load(path, registry=all_checks(parts), withheld=withheld())
         if seed is not None:
             settings = dataclasses.replace(settings, seed=seed)
         cells = release.cells(settings)
         statements = release.definitions(cells) + [{"cell": f"kit code of {part.id}", "line": 1,
                                                     "source": part.kit_code} for part in parts if part.kit_code]
         kit = [wire.with_code(statement) for statement in statements]  # compiled here once, not per worker
-        return cls(Origin(str(path), seed, plots), settings, parts, cells, kit, warm)
+        return cls(Origin(str(path), seed, plots, secret), settings, parts, cells, kit, warm)
 
     @property
     def supply(self):

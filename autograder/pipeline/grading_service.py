@@ -25,6 +25,7 @@ from autograder.pipeline.grader import Grader
 from autograder.pipeline.load import Submission
 from autograder.pipeline.pool import GradingFailed, Pool
 from autograder.pipeline.prepare import prepare
+from autograder.secret import find as find_secret
 
 STARTUP_SECONDS = 300  # a grading process importing TensorFlow on a busy machine
 # The grading processes yield the CPU to nbgrader's process: its bookkeeping, one student after
@@ -43,7 +44,9 @@ class GradingService:
     """Grades submitted notebook files with the kit's pipeline, in long-lived grading processes."""
 
     def __init__(self, jobs=None, grading_path=config.DEFAULT_PATH):
-        self.grader = Grader.load(grading_path, warm=False)  # settings, checks, release: no workers here
+        # The course's secret, or a SecretMissing that stops the run before any student is graded.
+        secret = find_secret(grading_path)
+        self.grader = Grader.load(grading_path, secret=secret, warm=False)  # settings, checks, release: no workers
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._pool = Pool(self.grader.origin, self.jobs, grade_prepared, niceness=NICENESS)
         self._pending = {}  # (submission id, path) -> (prepared, ticket or None)

@@ -37,7 +37,8 @@ def prepare(submission, grader, grader_hash=""):
         notes = notes + syntax
         if not statements:
             submission.problems.append("No definitions were found in the file (no functions or classes).")
-    key = f"{submission.digest}/{grader_hash}/{grading.seed}/{grading.max_examples}"
+    inputs = grader.inputs.secret.fingerprint if grader.inputs.graded else "public"
+    key = f"{submission.digest}/{grader_hash}/{grading.seed}/{inputs}/{grading.max_examples}"
     return Prepared(submission.id, submission.safe_id, statements, list(submission.problems), notes,
                     hashlib.sha256(key.encode()).hexdigest())
 

@@ -26,6 +26,14 @@ def notebook_path(grading):
     return checkout if checkout.is_file() or (REPO / "grading.toml").is_file() else package_data(grading.notebook)
 
 
+def solution_path(grading):
+    """The kit's own solution, the source notebook: solutions/<assignment>/<notebook> in a
+    checkout, else the staff kit's packed copy (autograder/data/solutions/<notebook>; the
+    student wheel never holds one)."""
+    checkout = REPO / "solutions" / grading.assignment / grading.notebook
+    return checkout if checkout.is_file() else package_data(f"solutions/{grading.notebook}")
+
+
 def is_student_release(text):
     """True when a notebook's text holds no solution or hidden-test cell."""
     return not any(marker in text for marker in SOLUTION_MARKERS)

@@ -4,15 +4,19 @@ The record's shape is fixed (docs/design.md section 5, format version
 outcomes.RESULTS_FORMAT); other tools read it:
 {"submission", "score", "max_score", "parts": {part: {"title", "score",
 "max_score", "checks": [{"name", "score", "max_score", "passed", "status",
-"feedback"}]}}, "errors": [...], "seed", "grader_version", "format_version"}.
-Every registered check is listed, with 0 points when it did not run.
+"feedback"}]}}, "errors": [...], "inputs", "flags", "grader_version", "format_version"}.
+Every registered check is listed, with 0 points when it did not run. "inputs" says what the
+inputs were drawn from (pipeline/inputs.py: fingerprints, never the seed or the secret);
+"flags" are for the TA (a check passing the published inputs only, a large literal table)
+and cost no points: the pages students read show neither.
 """
 from autograder import __version__
 from autograder.outcomes import RESULTS_FORMAT, Status
 
 
-def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
-    """The results record; `unrunnable` explains why no check could run, if so."""
+def record(submission_id, outcomes, errors, checks, grading, inputs, flags=(), unrunnable=""):
+    """The results record; inputs: Inputs.describe() of the submission; flags: for the TA;
+    `unrunnable` explains why no check could run, if so."""
     by_key = {(o.part, o.name): o for o in outcomes}
     parts = {}
     for pid, part in grading.parts.items():
@@ -37,7 +41,8 @@ def record(submission_id, outcomes, errors, checks, grading, unrunnable=""):
         "max_score": grading.max_score,
         "parts": parts,
         "errors": list(errors),
-        "seed": grading.seed,
+        "inputs": dict(inputs),
+        "flags": list(flags),
         "grader_version": __version__,
         "format_version": RESULTS_FORMAT,
     }

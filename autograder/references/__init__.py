@@ -93,4 +93,5 @@ def memoised(function):
     def cached(memo, *args, **kwargs):
         return memo.result(function, args, kwargs)
 
+    cached.memoised = True  # the student kit records these (references/recorded.py)
     return cached

@@ -54,7 +54,7 @@ class Comparison:
     unchanged: int
     only_old: list     # submission ids
     only_new: list
-    old_info: dict     # seed and grader version of each run
+    old_info: dict     # what each run's inputs were drawn from, and its grader version
     new_info: dict
 
 
@@ -96,8 +96,27 @@ def compare(old_out, new_out):
 
 
 def _info(records):
-    found = {(str(r.get("seed")), str(r.get("grader_version"))) for _, r in records.values()}
-    return {"seed": ", ".join(sorted(s for s, _ in found)), "version": ", ".join(sorted(v for _, v in found))}
+    found = {(_inputs(r), str(r.get("grader_version"))) for _, r in records.values()}
+    return {"inputs": ", ".join(sorted({i for i, _ in found})), "version": ", ".join(sorted({v for _, v in found}))}
+
+
+def _inputs(record):
+    """What a record's inputs were drawn from, in words: the secret's fingerprint, never the seed."""
+    inputs = record.get("inputs") or {}
+    if inputs.get("kind") == "graded":
+        return f"graded inputs, secret {inputs.get('secret')}, salt {inputs.get('salt')}"
+    if inputs.get("kind") == "public":
+        return f"published inputs, seed {inputs.get('seed')}"
+    return f"seed {record.get('seed')}"  # a record of format 2, before inputs were drawn per submission
+
+
+def secrets_note(comparison):
+    """A sentence when the runs drew their inputs differently (another secret or seed), else ""."""
+    if comparison.old_info["inputs"] == comparison.new_info["inputs"]:
+        return ""
+    return (f"The runs drew their inputs differently ({comparison.old_info['inputs']}; then "
+            f"{comparison.new_info['inputs']}): every submission was graded on other inputs, so a score can "
+            f"change though neither its code nor the checks did.")
 
 
 def _student(sid, stem, old, new):
@@ -134,6 +153,8 @@ def text(comparison):
     total = len(comparison.changed) + comparison.unchanged
     lines = [f"{len(comparison.changed)} of {total} submissions graded in both runs changed score "
              f"({comparison.unchanged} unchanged)."]
+    if secrets_note(comparison):
+        lines.append(secrets_note(comparison))
     for (pid, title, name), changes in by_check(comparison).items():
         lines.append(f"  {pid}.{name} ({title}): {_effect(changes)}")
     for student in comparison.changed:
@@ -188,9 +209,9 @@ def page(comparison, page_path, new_out, message=""):
     total = len(comparison.changed) + comparison.unchanged
     body = [
         "<h1>Lab 4.3 regrade: what changed</h1>",
-        f"<p>Old run: seed {escape(comparison.old_info['seed'])}, grader {escape(comparison.old_info['version'])}. "
-        f"New run: seed {escape(comparison.new_info['seed'])}, grader {escape(comparison.new_info['version'])}. "
-        f"{len(comparison.changed)} of {total} submissions changed score.</p>",
+        f"<p>Old run: {escape(comparison.old_info['inputs'])}, grader {escape(comparison.old_info['version'])}. "
+        f"New run: {escape(comparison.new_info['inputs'])}, grader {escape(comparison.new_info['version'])}. "
+        f"{len(comparison.changed)} of {total} submissions changed score. {escape(secrets_note(comparison))}</p>",
         _announcement(comparison, message),
         '<h2 id="students">Each student\'s changes (for course staff: names students)</h2>',
         "".join(_student_section(s, feedback) for s in comparison.changed)

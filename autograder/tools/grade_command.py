@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from autograder import config
+from autograder.secret import SecretMissing
+from autograder.secret import find as find_secret
 
 DESCRIPTION = """Grade Lab 4.3 submissions.
 
@@ -21,8 +23,15 @@ submission id is the nbgrader student id, else the file's stem.
 Writes DIR/grades.csv, DIR/results/<id>.json, DIR/feedback/<id>.html,
 DIR/report.html, DIR/timings.json and DIR/similarity.json (pairs of
 submissions whose code a TA may want to compare; --no-similarity skips
-it). A second run reuses the results of submissions whose file, grader
-and seed are unchanged (--force regrades).
+it). A second run reuses the results of submissions whose file, grader,
+seed and secret are unchanged (--force regrades).
+
+Every submission is graded on inputs drawn for it from the course's
+grading secret and its own code, which students cannot know (the
+self-check in the notebook uses the published ones). The secret is read
+from $GRADLAB_SECRET, else the file $GRADLAB_SECRET_FILE, else
+grading.secret next to grading.toml; without one, nothing is graded
+(`make secret` creates it).
 Exit code 0 when every submission got a result (failed submissions
 included); 2 when the grader itself cannot work (bad arguments, a broken
 grading.toml, a missing release notebook)."""
@@ -37,7 +46,8 @@ def add_parser(commands):
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="grading processes in parallel (default: the number of cores, %(default)s)")
     grade.add_argument("--seed", type=int, default=None, metavar="N",
-                       help="grading seed (default: the seed in grading.toml)")
+                       help="the salt mixed with the course's secret into each submission's inputs "
+                            "(default: the seed in grading.toml)")
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--no-similarity", action="store_true",
                        help="do not compare the submissions' code (no similarity.json, no Pairs to review)")
@@ -66,12 +76,13 @@ def main(args):
 
     try:
         # Loading the Grader validates grading.toml: a broken one is one line, and nothing is copied.
-        with Grader.load(args.config, seed=args.seed, warm=False) as grader:
+        secret = find_secret(args.config)
+        with Grader.load(args.config, seed=args.seed, secret=secret, warm=False) as grader:
             if args.keep_previous:
                 print(keep_previous(args.out), file=sys.stderr)
             records, grading = grade_batch(args.paths, args.out, grader, jobs=args.jobs, force=args.force,
                                            class_steps=(similarity_step(args.no_similarity),))
-    except (config.ConfigError, FileNotFoundError, ValueError, GradingFailed) as error:
+    except (config.ConfigError, SecretMissing, FileNotFoundError, ValueError, GradingFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from autograder.outputs.report import summary_table

@@ -13,26 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from autograder import __version__
-from autograder.config import REPO, package_data
 from autograder.outputs.report import write_atomic
 from autograder.parts import PARTS
+from autograder.pipeline import release
 from autograder.pipeline.load import Submission
 from autograder.pipeline.prepare import prepare
 from autograder.tools.mutants import generate, grading as grading_step, report
 
 
-def source_notebook(grading):
-    """The kit's own solution, the source notebook: solutions/<assignment>/<notebook> in a
-    checkout, else the staff kit's packed copy (autograder/data/solutions/<notebook>; the
-    student wheel never holds one)."""
-    checkout = REPO / "solutions" / grading.assignment / grading.notebook
-    return checkout if checkout.is_file() else package_data(f"solutions/{grading.notebook}")
-
-
 def reference_source(grader, reference=None):
     """The source text to mutate: the file `reference` (a .py or a notebook), or the source
     notebook's definitions, prepared as any submission is (load, restore, extract)."""
-    path = Path(reference) if reference else source_notebook(grader.settings)
+    path = Path(reference) if reference else release.solution_path(grader.settings)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: the kit's solution is needed to mutate it (or pass --reference)")
     prepared = prepare(Submission("reference", path), grader)
