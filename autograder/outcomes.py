@@ -77,6 +77,7 @@ class Graded:
     artifacts: dict = field(default_factory=dict)  # "probe.<part id>": a chart record (Chart as a dict)
     seconds: float = 0.0
     flags: list = field(default_factory=list)  # [{"kind", "check", "message"}]: for the TA, no points
+    inputs: dict = field(default_factory=dict)  # Inputs.describe() of what this run drew from
 
 
 @dataclass(frozen=True)

@@ -80,14 +80,15 @@ def scored(item, graded, grader):
     graded: the Graded record, or None when the file could not be used (item.problems)."""
     checks, grading = grader.checks, grader.settings
     notes = [{"kind": "student", "message": n} for n in item.notes]
-    inputs = grader.inputs.describe(item.statements)
     blobs = flags.literal_blobs(item.statements)
     if graded is None:
+        inputs = grader.inputs.describe(item.statements)
         reason = " ".join(item.problems)
         rec = score.record(item.id, [], [{"kind": "file", "message": reason}] + notes, checks, grading, inputs,
                            blobs, unrunnable=f"Not graded: {reason}")
         return rec, [], "", {}
-    rec = score.record(item.id, graded.outcomes, notes + graded.errors, checks, grading, inputs,
+    # What the grading process drew from, as it says: the record must not claim graded inputs it did not use.
+    rec = score.record(item.id, graded.outcomes, notes + graded.errors, checks, grading, graded.inputs,
                        graded.flags + blobs)
     return rec, graded.outcomes, graded.output, graded.artifacts
 

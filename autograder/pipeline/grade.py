@@ -103,7 +103,8 @@ class Run:
             self._retire(self.worker)
         errors = self.errors + [{"kind": "sandbox", "code": code, "message": note} for note, code in self.notes.items()]
         output = "".join(self.printed)[: self.limits.output_chars]
-        return Graded(self.outcomes, errors, output, artifacts, time.monotonic() - self.started, self.flags)
+        return Graded(self.outcomes, errors, output, artifacts, time.monotonic() - self.started, self.flags,
+                      self.grader.inputs.describe(self.statements))
 
     def run(self, check):
         """The outcome of one check: skipped or not run by the rules below, else run on a live worker."""

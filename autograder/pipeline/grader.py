@@ -74,6 +74,12 @@ class Grader:
         kit = [wire.with_code(statement) for statement in statements]  # compiled here once, not per worker
         return cls(Origin(str(path), seed, plots, secret), settings, parts, cells, kit, warm)
 
+    @classmethod
+    def of(cls, origin, warm=True):
+        """The Grader `origin` describes (another process's, handed over as plain data): its
+        file, seed, secret and plots, all of them, so no process grades with less."""
+        return cls.load(origin.path, seed=origin.seed, secret=origin.secret, warm=warm, plots=origin.plots)
+
     @property
     def supply(self):
         """The worker supply, started on first use when the Grader is not warm."""

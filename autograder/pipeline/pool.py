@@ -29,7 +29,7 @@ def _serve(origin, task, niceness, tasks, taken, results):
     done when it returns), so that its caller knows which task to fail should it die."""
     if niceness:
         os.nice(niceness)
-    with Grader.load(origin.path, seed=origin.seed, warm=True, plots=origin.plots) as grader:
+    with Grader.of(origin, warm=True) as grader:
         while True:
             item = tasks.get()
             if item is None:

@@ -100,7 +100,8 @@ def grade_all(mutants, reference_source, grader, jobs, on_result):
     tasks = [(m.id, m.part, m.source, reference_source, settings.seed, settings.mutants.equivalence_inputs)
              for m in mutants]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-    origin = Origin(grader.origin.path, grader.origin.seed, plots=False)  # mutants get no feedback pages
+    # No feedback pages for mutants; the published inputs, as the mutation tool always grades with.
+    origin = Origin(grader.origin.path, grader.origin.seed, plots=False)
     pool = Pool(origin, jobs, grade_mutant)
     try:
         for task in tasks:
