@@ -551,8 +551,8 @@ def unpack_wheel(wheel_path, dest):
 def worker_env(kit_dir):
     """The environment the wheel starts its workers with (WORKER_ENV of its sandbox/workers.py),
     read from the file, not imported: this process runs the repository's package."""
-    tree = ast.parse((Path(kit_dir) / "autograder" / "sandbox" / "workers.py").read_text())
-    for node in tree.body:
+    path = Path(kit_dir) / "autograder" / "sandbox" / "workers.py"
+    for node in ast.parse(path.read_text()).body if path.is_file() else ():
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "WORKER_ENV" for t in node.targets):
             return dict(ast.literal_eval(node.value))
     return {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
