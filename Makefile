@@ -19,7 +19,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: grade secret secret-ready test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants lint
+.PHONY: grade secret secret-ready fairness test test-fast release validate collect autograde feedback export gradescope bench clean lms diff mutants lint
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -132,8 +132,13 @@ clean:
 # BENCH_ARGS="--sizes 10,20 --jobs 2 --nbgrader 1 --out /tmp/bench" for a quick look.
 # BENCH_ARGS="--similarity": only what the similarity report adds to make grade (bench/similarity_results.json).
 BENCH_ARGS ?=
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed secret-ready
 	@$(PY) bench/run_bench.py $(BENCH_ARGS)
+
+# Are grades the same whatever the secret? Correct variants and generated mutants under 20 secrets:
+# bench/fairness.json (minutes; README, "Fairness across secrets").
+fairness: $(VENV)/.installed
+	@$(PY) bench/fairness.py
 
 # Gradescope: dist/autograder.zip with setup.sh and run_autograder at its root (no solutions, no tests).
 # Upload it as the autograder of a programming assignment (Ubuntu 22.04+ base image).

@@ -245,6 +245,8 @@ def main(argv=None):
                         help="only what the allowlist root costs (bench/bench_sandbox.py): OUT/sandbox.json")
     parser.add_argument("--versions", metavar="REV",
                         help="only per-submission time now against commit REV, interleaved (bench/bench_versions.py)")
+    parser.add_argument("--inputs", action="store_true",
+                        help="only per-submission inputs against shared ones (bench/bench_inputs.py): OUT/inputs.json")
     parser.add_argument("--autograde", type=int, default=0, metavar="N",
                         help="only bench_autograde.py: make autograde of N students against make grade and "
                              "stock nbgrader (--nbgrader notebooks); writes OUT/autograde.json")
@@ -253,6 +255,11 @@ def main(argv=None):
         from bench_versions import run as bench_versions  # noqa: PLC0415 - its own measurement
 
         bench_versions(args.versions, out=args.out)
+        return
+    if args.inputs:
+        from bench_inputs import run as bench_inputs  # noqa: PLC0415 - its own measurement
+
+        bench_inputs(out=args.out)
         return
     if args.autograde:
         import bench_autograde

@@ -15,12 +15,14 @@ from harness import REFERENCE
 
 PY = sys.executable
 # Each verb, the module that declares it, and arguments it accepts (nothing runs: they are only parsed).
-OWNERS = {"grade": "autograder.tools.grade_command", "secret": "autograder.secret", "lms": "autograder.integrations.lms",
+OWNERS = {"grade": "autograder.tools.grade_command", "secret": "autograder.secret",
+          "lms": "autograder.integrations.lms",
           "diff": "autograder.tools.diff", "mutants": "autograder.tools.mutants.cli",
           "gradescope": "autograder.integrations.gradescope", "export": "autograder.integrations.export",
           "wheel": "autograder.integrations.wheel", "config": "autograder.config"}
 VERBS = list(OWNERS)
-EXAMPLES = {"grade": ["subs", "--out", "out"], "secret": [], "lms": ["out", "--to", "canvas", "--roster", "r.csv", "--out", "i.csv"],
+EXAMPLES = {"grade": ["subs", "--out", "out"], "secret": [],
+            "lms": ["out", "--to", "canvas", "--roster", "r.csv", "--out", "i.csv"],
             "diff": ["old", "new"], "mutants": ["--out", "out"], "gradescope": ["run"], "export": [],
             "wheel": [], "config": []}
 BROKEN_CLIP = "\n\ndef clip_gradients(gradients, max_norm=5.0, clip_type='norm'):\n    return gradients, {}\n"

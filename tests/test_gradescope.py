@@ -13,6 +13,7 @@ from autograder import config
 from autograder.integrations import gradescope, wheel
 from autograder.checks import Check
 
+from conftest import TEST_SECRET
 from harness import REFERENCE
 from test_pages import make_record
 
@@ -113,7 +114,11 @@ def test_the_released_notebook_name_wins_over_other_files(tmp_path):
 @pytest.fixture(scope="module")
 def autograder_root(tmp_path_factory):
     """A folder laid out like Gradescope's /autograder, after setup.sh ran in it."""
-    base = tmp_path_factory.mktemp("gradescope")
+    return built_autograder(tmp_path_factory.mktemp("gradescope"))
+
+
+def built_autograder(base):
+    """(the zip, the /autograder folder) of `make gradescope`'s zip set up under `base` as Gradescope does."""
     archive = base / "autograder.zip"
     gradescope.build(archive)  # needs the student release: `make release`
     root = base / "autograder"
@@ -146,19 +151,25 @@ def buggy_results(autograder_root):
 
 
 @pytest.mark.slow
-def test_the_zip_holds_the_scripts_and_the_students_wheel_and_no_solutions_or_tests(autograder_root):
+def test_the_zip_holds_the_scripts_the_staff_wheel_and_the_secret_and_no_solutions_or_tests(autograder_root):
     archive, root = autograder_root
     with zipfile.ZipFile(archive) as opened:
         names = opened.namelist()
-        assert sorted(names) == sorted(["setup.sh", "run_autograder", "requirements.txt", wheel.wheel_name()])
+        assert sorted(names) == sorted(["setup.sh", "run_autograder", "requirements.txt", wheel.wheel_name(),
+                                        "grading.secret"])
         assert opened.getinfo("run_autograder").external_attr >> 16 & 0o111
+        assert opened.getinfo("grading.secret").external_attr >> 16 & 0o077 == 0  # root's alone
+        assert opened.read("grading.secret").decode().strip() == TEST_SECRET  # the course's (here the tests')
         inner = root.parent / "inner.whl"
         inner.write_bytes(opened.read(wheel.wheel_name()))
     with zipfile.ZipFile(inner) as opened:
         names = opened.namelist()
         assert {"autograder/__init__.py", "autograder/data/grading.toml", "autograder/data/lab4_3.ipynb"} <= set(names)
         assert [n for n in names if n.endswith(".ipynb")] == ["autograder/data/lab4_3.ipynb"]
+        # The staff kit: hidden checks and references that compute, none of the student kit's lookups.
+        assert "autograder/data/recorded.json" not in names and "autograder/checks/withheld.py" not in names
     assert wheel.leaks(archive) == []
+    assert wheel.solves(inner) != []
 
 
 @pytest.mark.slow

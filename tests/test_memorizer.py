@@ -14,11 +14,13 @@ course's secret (make grade, nbgrader autograde, Gradescope) come in.
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from attacks.memorizer import memorizer_source, record_calls, unpack_wheel, zeros_source
@@ -47,13 +49,9 @@ class Attack:
 
 
 @pytest.fixture(scope="module")
-def attack(tmp_path_factory):
+def attack(tmp_path_factory, student_wheel):
     root = tmp_path_factory.mktemp("attack")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    built = subprocess.run([sys.executable, "-m", "autograder", "wheel", str(root / "dist")], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr
-    kit = unpack_wheel(next((root / "dist").glob("*.whl")), root / "kit")
+    kit = unpack_wheel(student_wheel[0], root / "kit")
     seed = config.load(kit / "autograder" / "data" / "grading.toml").seed
     implementation = REFERENCE.read_text()
     records = record_calls(kit, implementation)
@@ -169,17 +167,16 @@ def test_with_another_seed_the_memorizer_and_the_transcriber_get_exactly_what_ze
         assert passed(graded[(name, "other")]) == zeros, name
 
 
-# -- the paths that grade with the course's secret (issue 22, item 1) -----------------------------------
+# -- the paths that grade with the course's secret (issue 22) ------------------------------------------
+# Each grades the four files with the tests' secret (tests/conftest.py): the memorizer and the
+# transcriber earn no more than zeros, each is flagged for the TA, and the reference keeps full marks.
+
+ATTACKS = ("memorizer", "transcriber")
+
 
 def grade_paths(folder, out, *options, env=None):
     """{submission id: results record} of `python -m autograder grade FOLDER --out OUT` (make grade)
-    with `options` (such as --seed N) and `env` added to the environment.
-
-    THE PLACE FOR THE SECRET'S ASSERTIONS: once the course's grading secret exists, grade the
-    attack's files (`attack.files`) here by every path that uses it, with a secret set (make
-    grade; nbgrader autograde through the course's nbgrader_config.py; the Gradescope
-    autograder as Gradescope runs it), and assert on each that the memorizer and the
-    transcriber earn no more than zeros (and are flagged), while the reference keeps full marks."""
+    with `options` (such as --seed N) and `env` added to the environment."""
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out),
                            "--jobs", "2", "--no-similarity", *map(str, options)], cwd=REPO,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
@@ -188,10 +185,104 @@ def grade_paths(folder, out, *options, env=None):
     return {path.stem: json.loads(path.read_text()) for path in sorted((Path(out) / "results").glob("*.json"))}
 
 
+def flag_kinds(record):
+    return {flag["kind"] for flag in record.get("flags", [])}
+
+
+@pytest.fixture(scope="module")
+def make_grade(attack, tmp_path_factory):
+    out = tmp_path_factory.mktemp("make_grade")
+    return grade_paths(attack.files["reference"].parent, out / "out"), out / "out"
+
+
 @pytest.mark.slow
-@pytest.mark.skip(reason="issue 22: the grading secret is not there yet; grade_paths is where its assertions go")
-def test_graded_with_the_secret_the_memorizer_earns_no_more_than_zeros_on_every_path(attack, tmp_path):
-    results = grade_paths(attack.files["reference"].parent, tmp_path / "out")
+def test_make_grade_with_the_secret_gives_the_memorizer_no_more_than_zeros(make_grade):
+    results, _ = make_grade
     assert results["reference"]["score"] == results["reference"]["max_score"]
-    for name in ("memorizer", "transcriber"):
-        assert results[name]["score"] <= results["zeros"]["score"], name
+    for name in ATTACKS:
+        assert results[name]["score"] <= results["zeros"]["score"], (name, results[name]["score"])
+        assert results[name]["inputs"]["kind"] == "graded"
+
+
+@pytest.mark.slow
+def test_make_grade_flags_the_memorizer_for_the_ta_and_not_the_reference(make_grade):
+    results, out = make_grade
+    for name in ATTACKS:
+        assert flag_kinds(results[name]) == {"published_inputs_only", "literal_blob"}, results[name]["flags"]
+    assert results["reference"]["flags"] == [] and results["zeros"]["flags"] == []
+    report = (out / "report.html").read_text()
+    section = report[report.index('id="hard-coded"'):report.index('id="distributions"') if 'id="distributions"'
+                     in report else None]
+    assert "memorizer" in section and "passes the published inputs only" in section
+    # The student's own page says nothing of it: the flag is a reason for a TA to look, not a verdict.
+    assert "hard-coded" not in (out / "feedback" / "memorizer.html").read_text()
+
+
+@pytest.mark.slow
+def test_gradescope_as_gradescope_runs_it_gives_the_memorizer_no_more_than_zeros(attack, tmp_path_factory):
+    from test_gradescope import built_autograder, grade_on_gradescope  # noqa: PLC0415 - the same layout
+
+    _, root = built_autograder(tmp_path_factory.mktemp("gradescope"))
+    results = {name: grade_on_gradescope(root, "lab4_3.py", attack.source(name)) for name in SUBMISSIONS}
+    assert results["reference"]["score"] == config.load().max_score
+    for name in ATTACKS:
+        assert results[name]["score"] <= results["zeros"]["score"], (name, results[name]["score"])
+    shown = json.dumps(results)
+    assert "published inputs only" not in shown  # flags go to the instructor's stdout, not to students
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_gives_the_memorizer_no_more_than_zeros(attack, tmp_path_factory):
+    import test_nbgrader as nb  # noqa: PLC0415 - its course steps: release, fetch, submit, collect, autograde
+
+    top = tmp_path_factory.mktemp("nbgrader_memorizer")
+    root, exchange, homes = top / "course", top / "exchange", top / "home"
+    root.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    env = {**os.environ, "PATH": f"{nb.VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "GRADLAB_COURSE_ID": nb.COURSE_ID, "GRADLAB_EXCHANGE": str(exchange),
+           "GRADLAB_GRADEBOOK": str(root / "gradebook.db"),
+           "GRADLAB_RELEASE": str(root / "assignment" / nb.ASSIGNMENT / nb.NOTEBOOK), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    nb.make("release", root, env)
+    for name in SUBMISSIONS:
+        home = homes / name
+        home.mkdir(parents=True)
+        nb.as_student(name, "fetch_assignment", home, env, exchange)
+        fetched = home / nb.ASSIGNMENT / nb.NOTEBOOK
+        nbformat.write(notebook_of(fetched, attack.files[name]), fetched)
+        nb.as_student(name, "submit", home, env, exchange)
+    nb.make("collect", root, env, "CHECK_OWNER=False")
+    done, _ = nb.make("autograde", root, env)
+    scores = nb.gradebook_scores({"root": root})
+    assert scores["reference"]["total"] == config.load().max_score
+    for name in ATTACKS:
+        assert scores[name]["total"] <= scores["zeros"]["total"], (name, scores[name])
+        kept = json.loads((root / "autograded" / name / nb.ASSIGNMENT / f"{Path(nb.NOTEBOOK).stem}.gradlab.json")
+                          .read_text())
+        assert flag_kinds(kept) == {"published_inputs_only", "literal_blob"}, kept["flags"]
+    assert "for a TA to look at" in done.stdout + done.stderr
+
+
+def notebook_of(release_path, path):
+    """The released notebook with its four stubs' bodies taken from the .py at `path`, and that file's
+    own helpers (its `_`-named definitions, its imports) in the first stub's cell."""
+    import test_nbgrader as nb  # noqa: PLC0415
+
+    notebook = nbformat.read(release_path, as_version=4)
+    for part, (cls, name) in nb.STUBS.items():
+        nb.fill_stub(notebook, part, nb.reference_body(cls, name, path))
+    source = path.read_text()
+    helpers = [node for node in ast.parse(source).body
+               if isinstance(node, (ast.Import, ast.ImportFrom))
+               or (getattr(node, "name", "") or _target(node)).startswith("_")]
+    lines = source.splitlines(keepends=True)
+    code = "".join("".join(lines[node.lineno - 1:node.end_lineno]) for node in helpers)
+    nb.stub_cell(notebook, "part2").source += "\n\n" + code
+    return notebook
+
+
+def _target(node):
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return ""

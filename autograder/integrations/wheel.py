@@ -107,8 +107,8 @@ def solves(archive):
             parts = name.split("/")
             if parts[-1] == secret.FILE_NAME:
                 problems.append(f"{name} (the grading secret)")
-            if name.endswith(".py") and parts[:2] == ["autograder", "references"] \
-                    and parts[-1] not in KIT_REFERENCES and "\ndef " in text:
+            if name.endswith(".py") and parts[:2] == ["autograder", "references"] and parts[-1] not in KIT_REFERENCES \
+                    and any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in ast.walk(ast.parse(text))):
                 problems.append(f"{name} (a reference that computes)")
             if name.startswith("autograder/checks/") and name.endswith(".py") \
                     and any(is_hidden_check(node) for node in ast.parse(text).body):

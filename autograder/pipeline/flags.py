@@ -11,7 +11,10 @@ import ast
 
 from autograder.outcomes import FLAG_LITERAL_BLOB
 
-LONG_LITERAL = 256    # characters (or bytes) of one string or bytes literal
+# Well above what the lab's own code holds (its longest advice sentence is about 100 characters,
+# its largest numeric display a handful of thresholds), far below any table of answers (tens of kB).
+LONG_LITERAL = 1024   # characters (or bytes) of one string or bytes literal
+LONG_STRINGS = 2048   # characters of the strings in one display (a long string cut into short ones)
 MANY_NUMBERS = 64     # numeric literals in one list, tuple, set or dict display, nested ones included
 
 
@@ -41,14 +44,18 @@ def _size(node, docstrings, inside):
             kind = "string" if isinstance(node.value, str) else "bytes"
             return f"a {kind} literal of {len(node.value)} characters"
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and id(node) not in inside:
-        numbers = 0
+        numbers = characters = 0
         for child in ast.walk(node):
             if child is not node and isinstance(child, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
                 inside.add(id(child))  # counted with the outermost display, not again on its own
             if isinstance(child, ast.Constant) and type(child.value) in (int, float, complex):
                 numbers += 1
+            elif isinstance(child, ast.Constant) and isinstance(child.value, (str, bytes)):
+                characters += len(child.value)
         if numbers >= MANY_NUMBERS:
             return f"a literal table of {numbers} numbers"
+        if characters >= LONG_STRINGS:
+            return f"a literal table of strings, {characters} characters in all"
     return ""
 
 
