@@ -8,8 +8,10 @@ stub call (tests/attacks/memorizer.py; a few seconds, most of it importing Tenso
 records come three submissions: the memorizer (answers of the correct implementation), the
 transcriber (answers of the wheel's own reference code) and the zeros submission (stubs that
 compute nothing). Each is graded as the student's self-check grades (the public seed, no
-secret) and with another seed. `grade_paths` below is where the paths that grade with the
-course's secret (make grade, nbgrader autograde, Gradescope) come in.
+secret), where the memorizer looks correct, and with another seed, where it is zeros. Then by
+every path that grades with the course's secret (make grade, nbgrader autograde, the Gradescope
+autograder as Gradescope runs it): there the memorizer and the transcriber earn no more than
+zeros and are flagged for the TA, and the reference keeps full marks.
 """
 import ast
 import json

@@ -16,7 +16,7 @@ table (its hint is what follows "Likely mistake:"); a wrong gradient is named by
 replaying the table's mistakes on the same input, through the grader's memo.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import strategies as st
@@ -396,8 +396,12 @@ def gradient_tape_property(student, ctx):
        contract='This holds for any batch size m >= 1, a single example included.')
 def batch_of_one(student, ctx):
     for dims, activation, m in BATCH_OF_ONE_NETWORKS:
-        net = draw_network(ctx.rng(activation), dims, activation, m)
-        fixed_case(net.describe(), lambda: check_gradients(student, ctx.memo, net, "tape"))
+        drawn = draw_network(ctx.rng(activation), dims, activation, m)
+        # Both labels, whatever was drawn: with one example, a mistake in the cost's y term or its
+        # (1 - y) term shows for one label only, and a grade must not hang on which one was drawn.
+        for net in (drawn, replace(drawn, Y=1.0 - drawn.Y)):
+            fixed_case(f"{net.describe()}, Y={net.Y.ravel().tolist()}",
+                       lambda: check_gradients(student, ctx.memo, net, "tape"))
 
 
 @check("part2", "parameters_untouched",

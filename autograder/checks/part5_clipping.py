@@ -411,6 +411,14 @@ def check_stats_case(student, memo, case):
        "with TensorFlow's clipping, and the stats.", hidden=True,
        contract="Equivalent to tf.clip_by_global_norm ('norm') and tf.clip_by_value ('value').")
 def clipping_properties(student, ctx):
+    # Every regime once for sure (clipped, left alone, value mode), whatever the examples drawn: a
+    # mistake in the clipping factor shows only when clipping happens, and a grade must not hang on
+    # whether the draw clipped.
+    rng = ctx.rng("regimes")
+    for dims, ratio, max_norm, clip_type in (((3, 4, 2), 4.0, 2.0, "norm"), ((2, 3, 1), 0.5, 2.0, "norm"),
+                                             ((3, 2, 1), 3.0, 1.0, "value")):
+        case = Clip(layered(rng, dims, ratio * max_norm), max_norm, clip_type)
+        fixed_case(case.describe(), lambda: check_properties(student, ctx.memo, case))
     run_property(ctx, clip_inputs(), lambda case: check_properties(student, ctx.memo, case),
                  describe=lambda case: case.describe())
 
@@ -421,7 +429,9 @@ def clipping_properties(student, ctx):
 def input_not_modified(student, ctx):
     rng = ctx.rng("input")
     for dims, norm, max_norm, clip_type in (((3, 4, 1), 10.0, 2.0, "norm"), ((2, 3, 1), 6.0, 1.0, "value")):
-        case = Clip(layered(rng, dims, norm), max_norm, clip_type)
+        # Positive entries: a norm computed wrongly (a sum instead of a sum of squares, say) still
+        # calls for clipping here, so this check grades the input alone, not the norm's formula.
+        case = Clip({key: np.abs(g) for key, g in layered(rng, dims, norm).items()}, max_norm, clip_type)
         fixed_case(case.describe(), lambda: check_input_case(student, ctx.memo, case))
 
 

@@ -65,6 +65,10 @@ def summary_table(records, grading):
         full = sum(1 for s in scores if abs(s - points) < 1e-9)
         lines.append(f"{title[:36] + f' ({points:g})':<44} {sum(scores) / len(scores):>7.2f} "
                      f"{min(scores):>6g} {max(scores):>6g} {full:>4}/{len(scores)}")
+    flagged = [r["submission"] for r in records if r.get("flags")]
+    if flagged:
+        lines.append(f"\nFlagged for a TA to look at (no points lost; report.html, \"Possibly hard-coded\"): "
+                     f"{', '.join(flagged[:10])}{f' and {len(flagged) - 10} more' if len(flagged) > 10 else ''}")
     return "\n".join(lines)
 
 
