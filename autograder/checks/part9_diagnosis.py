@@ -363,6 +363,12 @@ def _same_ratio(value, wrong):
        "norm of layer 1 divided by that of the last layer.",
        contract="'flow_ratio': float, the norm of layer 1 divided by the norm of the last layer")
 def gradient_norms_and_flow_ratio(student, ctx):
+    # A last layer whose norm is far below 1, for sure: a ratio that mishandles small last norms
+    # must not pass or fail by whether the draw made one.
+    rng = ctx.rng("small last norm")
+    net = make_network(rng, [3, 4, 3, 1], ("healthy", "healthy", "vanishing"), (0.5, 0.5, 0.5),
+                       stale_differs=False)
+    fixed_case(describe(net), functools.partial(_norms_checked, student, ctx.memo, net))
     run_property(ctx, networks(), functools.partial(_norms_checked, student, ctx.memo), describe)
 
 
