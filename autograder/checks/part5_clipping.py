@@ -416,6 +416,7 @@ def clipping_properties(student, ctx):
     # whether the draw clipped.
     rng = ctx.rng("regimes")
     for dims, ratio, max_norm, clip_type in (((3, 4, 2), 4.0, 2.0, "norm"), ((2, 3, 1), 0.5, 2.0, "norm"),
+                                             ((2, 3, 1), 1.6, 0.5, "norm"),  # clipped, a norm below 1
                                              ((3, 2, 1), 3.0, 1.0, "value")):
         case = Clip(layered(rng, dims, ratio * max_norm), max_norm, clip_type)
         fixed_case(case.describe(), lambda: check_properties(student, ctx.memo, case))
