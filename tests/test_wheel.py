@@ -54,8 +54,8 @@ def test_the_leak_check_finds_solutions_tests_and_solution_cells_even_inside_a_w
 # -- slow: build, install alone, run the notebook's test cells ----------------------------------------
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return wheel.build(tmp_path_factory.mktemp("dist"))
+def built(student_wheel):
+    return student_wheel[0]  # built once per test process (tests/conftest.py), as `make wheel` builds it
 
 
 @pytest.mark.slow
